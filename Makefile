@@ -1,0 +1,35 @@
+# Two commands do all the set-up on a fresh machine: `make demo` and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+
+.PHONY: test demo graphviz clean
+
+$(STAMP): pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+# Graphviz's `dot` program renders the pictures; installed from Debian's packages only when missing.
+graphviz:
+	@command -v dot >/dev/null 2>&1 || { \
+	  if command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
+	    echo "installing Graphviz (dot) from Debian's packages"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq graphviz >/dev/null; \
+	  elif command -v apt-get >/dev/null 2>&1 && command -v sudo >/dev/null 2>&1; then \
+	    sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq graphviz >/dev/null; \
+	  else \
+	    echo "error: Graphviz's 'dot' is not on PATH and cannot be installed here (no apt-get as root); install the 'graphviz' system package" >&2; exit 1; \
+	  fi; }
+	@command -v dot >/dev/null 2>&1 || { echo "error: installing Graphviz did not put 'dot' on PATH" >&2; exit 1; }
+
+test: $(STAMP) graphviz
+	$(PY) -m pytest
+
+demo: $(STAMP) graphviz
+	@echo "demo comes with the nn issue"
+
+clean:
+	rm -rf $(VENV) build *.egg-info

@@ -1,0 +1,110 @@
+"""`grad` and `value_and_grad`: derivatives as functions, in the style of JAX and HIPS autograd.
+
+Built on the same rules as `backward`, but pure: they touch no node's `.grad`. Called with
+numbers at top level they return floats. Inside an outer `grad` (or called with `Value`s) the
+gradient is itself built from `Value`s, so it can be differentiated again, to any order.
+"""
+
+from __future__ import annotations
+
+import numbers
+import threading
+
+from .engine import Value, gc_paused, _constant, topological_order
+from .ops import identity
+
+__all__ = ["grad", "value_and_grad"]
+
+
+class _Depth(threading.local):
+    level = 0  # how many `grad`s are evaluating their function in this thread
+
+
+_depth = _Depth()
+
+
+def grad(f, argnums=0):
+    """The function x ↦ ∂f/∂x (a tuple of partials when argnums is a tuple)."""
+    vg = value_and_grad(f, argnums)
+
+    def gradient(*args, **kwargs):
+        return vg(*args, **kwargs)[1]
+
+    gradient.__name__ = f"grad({getattr(f, '__name__', 'f')})"
+    return gradient
+
+
+def value_and_grad(f, argnums=0):
+    """The function x ↦ (f(x), ∂f/∂x)."""
+    if not callable(f):
+        raise TypeError(f"value_and_grad() needs a function, got {type(f).__name__}")
+    single = isinstance(argnums, int)
+    nums = (argnums,) if single else tuple(argnums)
+    if not nums or not all(isinstance(i, int) and not isinstance(i, bool) for i in nums):
+        raise TypeError(f"argnums must be an int or a tuple of ints, got {argnums!r}")
+
+    def value_and_gradient(*args, **kwargs):
+        for i in nums:
+            if not -len(args) <= i < len(args):
+                raise ValueError(f"argnums {i} is out of range for {len(args)} positional argument(s)")
+        as_values = _depth.level > 0 or any(type(args[i]) is Value for i in nums)
+        args = list(args)
+        wrt = []
+        for i in nums:
+            a = args[i]
+            # a fresh node per argument, so d/dx never confuses this x with an outer one
+            x = identity(a) if type(a) is Value else Value(a)
+            args[i] = x
+            wrt.append(x)
+        _depth.level += 1
+        try:
+            out = f(*args, **kwargs)
+        finally:
+            _depth.level -= 1
+        if type(out) is not Value:
+            if isinstance(out, Value) or not _is_real(out):
+                raise TypeError(f"grad() needs f to return a scalar (a Value or a number), got {type(out).__name__}")
+            out = _constant(out)
+        with gc_paused():
+            grads = gradients(out, wrt, as_values=as_values)
+        value = out if as_values else out.data
+        return value, (grads[0] if single else tuple(grads))
+
+    value_and_gradient.__name__ = f"value_and_grad({getattr(f, '__name__', 'f')})"
+    return value_and_gradient
+
+
+def gradients(out: Value, wrt: list, *, as_values: bool = False) -> list:
+    """∂out/∂w for each w in `wrt`, by the chain rule over only the nodes that lead to a w."""
+    order = topological_order(out)
+    targets = set(wrt)
+    leads = set()  # nodes from which some target can be reached
+    for node in order:  # parents come first
+        if node in targets or any(p in leads for p in node._parents):
+            leads.add(node)
+    acc = {out: 1.0}
+    for node in reversed(order):
+        g = acc.get(node)
+        if g is None or node in targets or not node._parents:
+            continue
+        for p, d in zip(node._parents, node._op.local_grads(node, as_values=as_values)):
+            if p in leads:
+                c = _times(g, d)
+                acc[p] = acc[p] + c if p in acc else c
+    result = [acc.get(w, 0.0) for w in wrt]
+    if as_values:
+        result = [r if type(r) is Value else _constant(r) for r in result]
+    return result
+
+
+def _times(g, d):
+    """g · d, without building a node for a factor that is exactly 1."""
+    if type(g) is float and g == 1.0:
+        return d
+    if type(d) is float and d == 1.0:
+        return g
+    return g * d
+
+
+def _is_real(x) -> bool:
+    return isinstance(x, numbers.Real)

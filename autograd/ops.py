@@ -1,0 +1,184 @@
+"""Every built-in operation: its forward rule and, beside it, its local derivative ∂ans/∂input.
+
+One line per primitive, made through the same door users have (`extend.primitive`). Each
+derivative is written with arithmetic and these same functions, so it runs on floats in
+`backward` and on `Value`s inside `grad` (which is how higher derivatives come out). Each
+function accepts floats or `Value`s: ``tanh(0.5)`` is a float, ``tanh(Value(0.5))`` a node.
+"""
+
+from __future__ import annotations
+
+from math import isfinite as _isfinite
+from operator import mul as _mul
+
+from . import _ieee
+from .engine import Value, _constant, _data_of, _node
+from .extend import primitive
+
+__all__ = [
+    "add", "sub", "mul", "div", "power", "neg", "absolute", "identity",
+    "exp", "log", "sqrt", "tanh", "sigmoid", "relu", "sin", "cos",
+    "sum", "mean", "dot", "logsumexp", "softmax",
+]  # fmt: skip
+
+# ---- arithmetic ------------------------------------------------------------------------------
+add = primitive("+", derivative=lambda ans, a, b: (1.0, 1.0))(lambda a, b: a + b)
+sub = primitive("-", derivative=lambda ans, a, b: (1.0, -1.0))(lambda a, b: a - b)
+mul = primitive("*", derivative=lambda ans, a, b: (b, a))(lambda a, b: a * b)
+div = primitive("/", derivative=lambda ans, a, b: (1.0 / b, -ans / b))(_ieee.div)
+neg = primitive("neg", derivative=lambda ans, x: -1.0)(lambda x: -x)
+identity = primitive("id", derivative=lambda ans, x: 1.0)(lambda x: x)
+
+
+def _sign(x):
+    return 1.0 if x > 0 else (-1.0 if x < 0 else 0.0)
+
+
+absolute = primitive("abs", derivative=lambda ans, x: _sign(x))(abs)
+
+
+def _xlogy(ans, x):
+    """ans · log x, taken as 0 where ans = 0 (d/dy 0**y = 0, as PyTorch)."""
+    return 0.0 if _data_of(ans) == 0.0 else ans * log(x)
+
+
+# d/dx x**y = y·x**(y−1);  d/dy x**y = x**y · log x
+power = primitive("**", derivative=lambda ans, x, y: (y * power(x, y - 1.0), _xlogy(ans, x)))(_ieee.pow)
+
+# ---- elementary functions --------------------------------------------------------------------
+exp = primitive("exp", derivative=lambda ans, x: ans)(_ieee.exp)
+log = primitive("log", derivative=lambda ans, x: 1.0 / x)(_ieee.log)
+sqrt = primitive("sqrt", derivative=lambda ans, x: 0.5 / ans)(_ieee.sqrt)
+tanh = primitive("tanh", derivative=lambda ans, x: 1.0 - ans * ans)(_ieee.tanh)
+sigmoid = primitive("sigmoid", derivative=lambda ans, x: ans * (1.0 - ans))(_ieee.sigmoid)
+relu = primitive("relu", derivative=lambda ans, x: 1.0 if x > 0 else 0.0)(lambda x: x if x > 0.0 else 0.0)
+sin = primitive("sin", derivative=lambda ans, x: cos(x))(_ieee.sin)
+cos = primitive("cos", derivative=lambda ans, x: -sin(x))(_ieee.cos)
+
+
+# ---- fused n-ary nodes: one node however many inputs ----------------------------------------
+def _sum_forward(*xs):
+    return _builtin_sum(xs)
+
+
+_builtin_sum = sum
+_sum = primitive("sum", derivative=lambda ans, *xs: (1.0,) * len(xs))(_sum_forward)
+_mean = primitive("mean", derivative=lambda ans, *xs: (1.0 / len(xs),) * len(xs))(
+    lambda *xs: _builtin_sum(xs) / len(xs)
+)
+
+
+def _dot_forward(*args):
+    """Σ wᵢxᵢ (+ b when the inputs are w₁..wₙ, x₁..xₙ, b)."""
+    n = len(args) // 2
+    total = _builtin_sum(map(_mul, args[:n], args[n : 2 * n]))
+    return total + args[-1] if len(args) % 2 else total
+
+
+def _dot_derivative(ans, *args):
+    """∂/∂wᵢ = xᵢ, ∂/∂xᵢ = wᵢ, ∂/∂b = 1."""
+    n = len(args) // 2
+    return args[n : 2 * n] + args[:n] + ((1.0,) if len(args) % 2 else ())
+
+
+_dot = primitive("dot", derivative=_dot_derivative)(_dot_forward)
+
+
+def _logsumexp_forward(*xs):
+    """log Σ exp xᵢ, shifted by the max so no term overflows."""
+    m = max(xs)
+    if not _isfinite(m):  # ±inf or nan dominates the sum
+        return m
+    return m + _ieee.log(_builtin_sum(_ieee.exp(x - m) for x in xs))
+
+
+# ∂/∂xᵢ log Σ exp x = softmax(x)ᵢ = exp(xᵢ − ans)
+_logsumexp = primitive("logsumexp", derivative=lambda ans, *xs: tuple(exp(x - ans) for x in xs))(
+    _logsumexp_forward
+)
+
+
+def sum(values):  # noqa: A001 - the math name, like numpy.sum
+    """Σ values as one node (0.0 for no values)."""
+    values = _as_tuple(values, "sum")
+    return _sum(*values) if values else 0.0
+
+
+def mean(values):
+    """(1/n) Σ values as one node."""
+    values = _as_tuple(values, "mean")
+    if not values:
+        raise ValueError("mean() of no values")
+    return _mean(*values)
+
+
+def dot(ws, xs, bias=None):
+    """Σ wᵢ·xᵢ (+ bias) as one node: a neuron's pre-activation z = wᵀx + b. xs may mix floats and Values."""
+    ws = _as_tuple(ws, "dot")
+    xs = _as_tuple(xs, "dot")
+    if len(ws) != len(xs):
+        raise ValueError(f"dot() needs equally long inputs, got {len(ws)} weights and {len(xs)} inputs")
+    if bias is None:
+        return _dot(*ws, *xs) if ws else 0.0
+    return _dot(*ws, *xs, bias)
+
+
+def logsumexp(values):
+    """log Σ exp(values), stable for large inputs, as one node."""
+    values = _as_tuple(values, "logsumexp")
+    if not values:
+        raise ValueError("logsumexp() of no values")
+    return _logsumexp(*values)
+
+
+def softmax(values) -> list:
+    """exp(xᵢ − logsumexp(x)) for each i: stable, and a list of Values when any input is one."""
+    values = _as_tuple(values, "softmax")
+    lse = logsumexp(values)
+    return [exp(v - lse) for v in values]
+
+
+def _as_tuple(values, where: str) -> tuple:
+    if isinstance(values, (Value, str, bytes)) or not hasattr(values, "__iter__"):
+        raise TypeError(f"{where}() needs a sequence of numbers or Values, got {type(values).__name__}")
+    return tuple(values)
+
+
+# ---- Value's operators and methods are these primitives ------------------------------------------
+def _unary_method(op):
+    forward = op.forward
+
+    def method(self):
+        return _node(forward(self.data), (self,), op)
+
+    method.__name__ = op.name
+    method.__doc__ = f"{op.name}(self) as a node."
+    return method
+
+
+def _binary_method(op, reflected=False):
+    forward = op.forward
+
+    if reflected:
+
+        def method(self, other):
+            other = _constant(other)
+            return _node(forward(other.data, self.data), (other, self), op)
+
+    else:
+
+        def method(self, other):
+            if type(other) is not Value:
+                other = _constant(other)
+            return _node(forward(self.data, other.data), (self, other), op)
+
+    return method
+
+
+for _name, _op in [("add", add), ("sub", sub), ("mul", mul), ("truediv", div), ("pow", power)]:
+    setattr(Value, f"__{_name}__", _binary_method(_op))
+    setattr(Value, f"__r{_name}__", _binary_method(_op, reflected=True))
+for _name, _op in [("__neg__", neg), ("__abs__", absolute), ("exp", exp), ("log", log), ("sqrt", sqrt),
+                   ("tanh", tanh), ("sigmoid", sigmoid), ("relu", relu), ("sin", sin), ("cos", cos)]:  # fmt: skip
+    setattr(Value, _name, _unary_method(_op))
+del _name, _op
