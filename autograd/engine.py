@@ -146,7 +146,7 @@ class Value:
     cos`` are primitives of `autograd.ops`.
     """
 
-    __slots__ = ("data", "grad", "_parents", "_op", "_label", "_scope")
+    __slots__ = ("data", "grad", "_parents", "_op", "_tag")  # _tag: a label str or a _Tag; unset for most nodes
     __array_ufunc__ = None  # numpy scalars defer to our reflected operators
 
     def __init__(self, data, label: str = ""):
@@ -159,7 +159,7 @@ class Value:
         self._parents = ()
         self._op = LEAF
         if label:
-            self._label = label
+            self._tag = label
 
     # ---- what a node is ------------------------------------------------------------------
     @property
@@ -174,16 +174,31 @@ class Value:
 
     @property
     def label(self) -> str:
-        try:
-            return self._label
-        except AttributeError:
-            return ""
+        tag = getattr(self, "_tag", "")
+        return tag if type(tag) is str else tag.label
 
     @label.setter
     def label(self, text: str) -> None:
         if type(text) is not str:
             raise TypeError(f"label must be a str, got {type(text).__name__}")
-        self._label = text
+        scope = self._scope
+        self._tag = text if scope is None else _Tag(text, scope)
+
+    @property
+    def _scope(self) -> str | None:
+        """The dotted path of the nn module that made this node ("layers.0.neurons.3"), if any."""
+        tag = getattr(self, "_tag", "")
+        return None if type(tag) is str else tag.scope
+
+    @_scope.setter
+    def _scope(self, path: str | None) -> None:
+        label = self.label
+        if path is None:
+            self._tag = label
+        elif label:
+            self._tag = _Tag(label, path)
+        else:
+            self._tag = _scope_tag(path)
 
     @property
     def is_leaf(self) -> bool:
@@ -275,6 +290,29 @@ class Value:
             else:
                 for p, d in zip(parents, derivative_on_floats(op, node.data, [p.data for p in parents])):
                     p.grad += g * d
+
+
+class _Tag:
+    """A node's label and module path, kept in one slot since most nodes have neither."""
+
+    __slots__ = ("label", "scope")
+
+    def __init__(self, label: str, scope: str):
+        self.label = label
+        self.scope = scope
+
+
+_scope_tags: dict[str, _Tag] = {}
+
+
+def _scope_tag(path: str) -> _Tag:
+    """One shared unlabelled tag per module path, so tagging a node allocates nothing."""
+    tag = _scope_tags.get(path)
+    if tag is None:
+        if type(path) is not str:
+            raise TypeError(f"a module path must be a str, got {type(path).__name__}")
+        tag = _scope_tags[path] = _Tag("", path)
+    return tag
 
 
 def _data_of(x):
