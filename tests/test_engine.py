@@ -257,3 +257,67 @@ def test_detach_gives_a_leaf_with_the_same_data():
     z = y * y
     z.backward()
     assert y.parents == () and y.data == 6.0 and y.grad == 12.0 and x.grad == 0.0
+
+
+# ---- fast paths against the general path ----------------------------------------------------------
+FAST_AND_GENERAL = [
+    ("+", lambda a, b: a + b, ag.ops.add),
+    ("-", lambda a, b: a - b, ag.ops.sub),
+    ("*", lambda a, b: a * b, ag.ops.mul),
+    ("/", lambda a, b: a / b, ag.ops.div),
+    ("**", lambda a, b: a ** b, ag.ops.power),
+    ("r+", lambda a, b: b.data + a, lambda a, b: ag.ops.add(b.data, a)),
+    ("r*", lambda a, b: b.data * a, lambda a, b: ag.ops.mul(b.data, a)),
+    ("r/", lambda a, b: b.data / a, lambda a, b: ag.ops.div(b.data, a)),
+    ("r**", lambda a, b: b.data ** a, lambda a, b: ag.ops.power(b.data, a)),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("name, fast, general", FAST_AND_GENERAL, ids=[f[0] for f in FAST_AND_GENERAL])
+def test_operator_fast_path_equals_the_primitive_call(name, fast, general):
+    @given(st.floats(0.1, 3), st.floats(-2, 2).filter(lambda b: abs(b) > 0.05))
+    def check(a0, b0):
+        results = []
+        for f in (fast, general):
+            a, b = Value(a0), Value(b0)
+            out = f(a, b)
+            out.backward()
+            results.append((out.data, out.op, a.grad, b.grad))
+        assert all(u == v or (u != u and v != v) for u, v in zip(*results))  # nan matches nan
+
+    check()
+
+
+@pytest.mark.parametrize("name", ["exp", "log", "sqrt", "tanh", "sigmoid", "relu", "sin", "cos"])
+def test_method_fast_path_equals_the_primitive_call(name):
+    for x0 in (0.3, 1.7, 4.0):
+        a, b = Value(x0), Value(x0)
+        fast, general = getattr(a, name)(), getattr(ag, name)(b)
+        fast.backward()
+        general.backward()
+        assert (fast.data, fast.op, a.grad) == (general.data, general.op, b.grad)
+
+
+def mixed_graph(x, y):
+    h = ag.dot([x, y], [y, 2.0], bias=x) * x.tanh() - ag.logsumexp([x, y, 1.0]) / (y * y + 1.0)
+    return (h.sigmoid() + ag.mean([h, x]) ** 2).log()
+
+
+@given(st.floats(-2, 2), st.floats(-2, 2))
+def test_backward_fast_loop_equals_anomaly_loop_and_functional_pass(x0, y0):
+    x, y = Value(x0), Value(y0)
+    mixed_graph(x, y).backward()
+    x2, y2 = Value(x0), Value(y0)
+    with ag.detect_anomaly():
+        mixed_graph(x2, y2).backward()
+    dx, dy = ag.grad(mixed_graph, argnums=(0, 1))(x0, y0)
+    assert (x.grad, y.grad) == (x2.grad, y2.grad) == (dx, dy)
+
+
+def test_ieee_fallback_in_backward_equals_evaluating_the_rule_in_ieee_floats():
+    from autograd._ieee import IEEEFloat
+
+    x = Value(0.0)
+    y = x.log()
+    y.backward()
+    assert x.grad == float(ag.ops.log.derivative(IEEEFloat(-math.inf), IEEEFloat(0.0))) == math.inf
