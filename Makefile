@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: test demo graphviz clean
+.PHONY: test demo bench graphviz clean
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -30,6 +30,11 @@ test: $(STAMP) graphviz
 
 demo: $(STAMP) graphviz
 	@echo "demo comes with the nn issue"
+
+# Benchmarks against micrograd 0.1.0 (never part of `make test`); writes bench/RESULTS.md.
+bench: $(STAMP)
+	$(PY) -m pip install --quiet -e '.[dev,bench]'
+	$(PY) bench/run.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info
