@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: test demo bench graphviz clean
+.PHONY: test demo bench notebooks graphviz clean
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -30,6 +30,10 @@ test: $(STAMP) graphviz
 
 demo: $(STAMP) graphviz
 	@echo "demo comes with the nn issue"
+
+# Re-execute every notebook in place: this is how the committed outputs are made.
+notebooks: $(STAMP) graphviz
+	cd notebooks && ../$(VENV)/bin/jupyter-execute --inplace --timeout=120 *.ipynb
 
 # Benchmarks against micrograd 0.1.0 (never part of `make test`); writes bench/RESULTS.md.
 bench: $(STAMP)
