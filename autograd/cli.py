@@ -1,0 +1,328 @@
+"""The `chainrule` command line: ``chainrule graph "tanh(w*x + b)" w=-0.5 x=2 b=0.1 -o graph.svg``.
+
+The expression is read with `ast` and checked against a small grammar (numbers, variables,
+``+ - * / **``, unary ``-``/``+`` and the engine's functions) before anything is computed; it is
+never passed to eval, exec or compile. Every user mistake ends in one line on stderr and exit
+status 2; a picture that cannot be rendered or written, in one line and status 1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import keyword
+import pathlib
+import sys
+import unicodedata
+
+from . import ops
+from .engine import Value, topological_order
+
+__all__ = ["main", "evaluate", "ExpressionError", "FUNCTIONS"]
+
+FUNCTIONS = {"exp": ops.exp, "log": ops.log, "sqrt": ops.sqrt, "tanh": ops.tanh, "sigmoid": ops.sigmoid,
+             "relu": ops.relu, "sin": ops.sin, "cos": ops.cos, "abs": ops.absolute}  # fmt: skip
+MAX_LENGTH = 2000  # characters in an expression
+MAX_DEPTH = 100  # levels of nesting in its syntax tree
+FORMATS = (".svg", ".png", ".pdf", ".dot")
+
+_BINARY = {ast.Add: ops.add, ast.Sub: ops.sub, ast.Mult: ops.mul, ast.Div: ops.div, ast.Pow: ops.power}
+_UNARY = {ast.USub: ops.neg, ast.UAdd: None}
+_ALLOWED = "allowed: numbers, variables, + - * / **, unary - and +, and the functions " + " ".join(FUNCTIONS)
+_OPERATORS = {ast.FloorDiv: "//", ast.Mod: "%", ast.MatMult: "@", ast.LShift: "<<", ast.RShift: ">>",
+              ast.BitOr: "|", ast.BitXor: "^", ast.BitAnd: "&", ast.Not: "not", ast.Invert: "~"}  # fmt: skip
+_CONSTRUCTS = {
+    ast.Attribute: "attribute access", ast.Subscript: "subscripts", ast.Slice: "slices", ast.Lambda: "lambdas",
+    ast.ListComp: "comprehensions", ast.SetComp: "comprehensions", ast.DictComp: "comprehensions",
+    ast.GeneratorExp: "generator expressions", ast.List: "lists", ast.Tuple: "tuples", ast.Set: "sets",
+    ast.Dict: "dicts", ast.Compare: "comparisons", ast.BoolOp: "'and' and 'or'", ast.IfExp: "if-else expressions",
+    ast.NamedExpr: "':=' assignments", ast.JoinedStr: "f-strings", ast.FormattedValue: "f-strings",
+    ast.Starred: "'*' unpacking", ast.Await: "'await'", ast.Yield: "'yield'", ast.YieldFrom: "'yield'",
+}  # fmt: skip
+
+
+class ExpressionError(ValueError):
+    """The expression or its variables break the rules; the message is one line for the user."""
+
+
+# ---- the safe evaluator -----------------------------------------------------------------------
+def evaluate(text: str, values: dict, *, max_length: int | None = MAX_LENGTH):
+    """Compute `text` on `Value`s: returns (root, {name: Value}), each variable a leaf labelled by its name.
+
+    The text is parsed with `ast` and every node is checked before anything is computed; a
+    mistake raises `ExpressionError`. The root is a plain float when no variable is used.
+    """
+    tree = _parse(text, max_length)
+    names = _check(tree, text)
+    variables = _variables(names, values)
+    return _run(tree.body, variables), variables
+
+
+def _parse(text: str, max_length) -> ast.Expression:
+    if max_length is not None and len(text) > max_length:
+        raise ExpressionError(f"the expression is {len(text)} characters long; the limit is {max_length}")
+    try:
+        return ast.parse(text, mode="eval")
+    except SyntaxError as err:
+        where = f" at column {err.offset}" if err.offset else ""
+        raise ExpressionError(f"syntax error in the expression{where}: {err.msg}") from None
+    except (RecursionError, MemoryError):  # the parser's own limits on deep nesting
+        raise ExpressionError("the expression is nested too deeply to parse") from None
+    except ValueError as err:  # e.g. a null byte
+        raise ExpressionError(f"cannot parse the expression: {err}") from None
+
+
+def _snippet(text: str, node) -> str:
+    seg = ast.get_source_segment(text, node) or type(node).__name__
+    seg = " ".join(seg.split())
+    return seg if len(seg) <= 40 else seg[:39] + "…"
+
+
+def _not_allowed(what: str) -> ExpressionError:
+    return ExpressionError(f"not allowed: {what}; {_ALLOWED}")
+
+
+def _describe_constant(value, snippet: str) -> str:
+    kinds = {str: "the string", bytes: "the bytes", complex: "the complex number"}
+    return f"{kinds[type(value)]} {snippet}" if type(value) in kinds else snippet
+
+
+def _check(tree: ast.Expression, text: str) -> list:
+    """Walk the tree without recursion, reject anything outside the grammar, and list the variable names used."""
+    names, stack = [], [(tree.body, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            raise ExpressionError(f"the expression nests more than {MAX_DEPTH} levels deep")
+        kind = type(node)
+        if kind is ast.Constant:
+            if type(node.value) not in (int, float):
+                raise _not_allowed(_describe_constant(node.value, _snippet(text, node)))
+        elif kind is ast.Name:
+            if node.id in FUNCTIONS:
+                raise ExpressionError(f"{node.id} is a function: call it, as in {node.id}(x)")
+            names.append(node.id)
+        elif kind is ast.BinOp or kind is ast.UnaryOp:
+            table = _BINARY if kind is ast.BinOp else _UNARY
+            if type(node.op) not in table:
+                raise _not_allowed(f"the operator '{_OPERATORS.get(type(node.op), type(node.op).__name__)}'")
+            children = [node.left, node.right] if kind is ast.BinOp else [node.operand]
+            stack.extend((c, depth + 1) for c in reversed(children))
+        elif kind is ast.Call:
+            if type(node.func) is not ast.Name or node.func.id not in FUNCTIONS:
+                raise _not_allowed(f"calling {_snippet(text, node.func)}")
+            if node.keywords or len(node.args) != 1 or type(node.args[0]) is ast.Starred:
+                raise ExpressionError(f"{node.func.id}() takes exactly one argument: {_snippet(text, node)}")
+            stack.append((node.args[0], depth + 1))
+        else:
+            raise _not_allowed(f"{_CONSTRUCTS.get(kind, type(node).__name__)}, as in {_snippet(text, node)}")
+    return names
+
+
+def _variables(names: list, values: dict) -> dict:
+    """One labelled leaf per variable, in the order of `values`; every name needs a value and every value a use."""
+    for name in names:
+        if name not in values:
+            raise ExpressionError(f"the variable {name} has no value: add {name}=NUMBER")
+    for name in values:
+        if name not in names:
+            raise ExpressionError(f"{name}={values[name]:g} is not used in the expression")
+    return {name: Value(v, label=name) for name, v in values.items()}
+
+
+def _run(node, variables: dict):
+    """Evaluate a checked tree with the engine's primitives (depth is bounded by `_check`)."""
+    kind = type(node)
+    if kind is ast.Constant:
+        try:
+            return float(node.value)
+        except OverflowError:
+            raise ExpressionError(f"the number {str(node.value)[:20]}… is too large") from None
+    if kind is ast.Name:
+        return variables[node.id]
+    if kind is ast.BinOp:
+        return _BINARY[type(node.op)](_run(node.left, variables), _run(node.right, variables))
+    if kind is ast.UnaryOp:
+        x = _run(node.operand, variables)
+        op = _UNARY[type(node.op)]
+        return x if op is None else op(x)
+    if kind is ast.Call:
+        return FUNCTIONS[node.func.id](_run(node.args[0], variables))
+    raise AssertionError(f"_check let {kind.__name__} through")
+
+
+def _assignments(items: list) -> dict:
+    """Parse name=value arguments into {name: float}, in the order given."""
+    values = {}
+    for item in items:
+        name, sep, number = item.partition("=")
+        name = unicodedata.normalize("NFKC", name.strip())  # as Python normalises identifiers
+        if not sep or not name.isidentifier() or keyword.iskeyword(name):
+            raise ExpressionError(f"bad assignment {item!r}: expected name=number, as in x=2")
+        if name in FUNCTIONS:
+            raise ExpressionError(f"bad assignment {item!r}: {name} is a function, not a variable")
+        try:
+            value = float(number)
+        except ValueError:
+            raise ExpressionError(f"bad assignment {item!r}: {number.strip()!r} is not a number") from None
+        if name in values:
+            raise ExpressionError(f"{name} is assigned twice")
+        values[name] = value
+    return values
+
+
+# ---- the command line ----------------------------------------------------------------------------
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage mistake is one line on stderr like every other error here."""
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+class _Failure(Exception):
+    """An error to report in one line, with its exit status."""
+
+    def __init__(self, message: str, status: int):
+        super().__init__(message)
+        self.status = status
+
+
+_GRAPH_HELP = """\
+Evaluate EXPR on chainrule Values, run backward, print the value and each variable's
+gradient, and draw the computation graph (data and grad on every node).
+
+EXPR may use numbers, the variables given as name=value, + - * / **, unary - and +,
+and the functions exp log sqrt tanh sigmoid relu sin cos abs. Nothing else is accepted
+(no attributes, other calls, strings, ...), and the text is never run as Python."""
+
+_GRAPH_EXAMPLES = """\
+examples:
+  chainrule graph "tanh(w*x + b)" w=-0.5 x=2 b=0.1 -o graph.svg
+  chainrule graph "x*x + 3*x" x=2 --local-grads -o square.png --step-through square.html
+  chainrule graph -o neg.svg -- "-x*y" x=1 y=2    (use -- before an EXPR that starts with -)"""
+
+
+def _build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="chainrule", description="See backpropagation: pictures of the chain rule on a computation graph, "
+                                                   "and an MLP trained on a toy dataset.")  # fmt: skip
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    graph = commands.add_parser("graph", help="draw the computation graph of an expression and print its gradients",
+                                description=_GRAPH_HELP, epilog=_GRAPH_EXAMPLES,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
+    graph.add_argument("expression", metavar="EXPR", help='the expression, quoted, e.g. "tanh(w*x + b)"')
+    graph.add_argument("assignments", metavar="name=value", nargs="*", help="a number for each variable, e.g. w=-0.5")
+    graph.add_argument("-o", "--output", metavar="FILE",
+                       help="write the picture here; the suffix picks the format: .svg .png .pdf (rendered by "
+                            "Graphviz's dot) or .dot (the DOT text); without -o only the gradients are printed")  # fmt: skip
+    graph.add_argument("--local-grads", action="store_true", help="write the local derivative d(out)/d(in), at the current values, on every edge")
+    graph.add_argument("--step-through", metavar="FILE.html",
+                       help="also write the backward pass one node per frame, as a standalone HTML page")  # fmt: skip
+    graph.add_argument("--rankdir", choices=("LR", "TB"), default="LR", help="left to right (default) or top to bottom")
+    graph.add_argument("--max-nodes", type=_positive_int, default=500, metavar="N",
+                       help="refuse expressions whose graph has more than N nodes (default 500)")  # fmt: skip
+    graph.set_defaults(run=_graph)
+
+    from nn import cli as train_cli  # the train job belongs to nn; only its options are read here
+
+    train = commands.add_parser("train", help="train an MLP on a toy dataset; write loss and boundary plots, the model and a backprop step-through",
+                                description="Train an MLP with a progress bar, print train/test accuracy, and write "
+                                            "loss.png, decision_boundary.png, model.json and neuron_backprop.html.")  # fmt: skip
+    train_cli.add_arguments(train)
+    train.set_defaults(run=_train)
+    return parser
+
+
+def _train(args) -> None:
+    """`chainrule train`: see `nn.cli`."""
+    from nn import cli as train_cli
+
+    try:
+        train_cli.run(args)
+    except train_cli.TrainError as err:
+        raise _Failure(str(err), 2) from None
+
+
+def _positive_int(text: str) -> int:
+    try:
+        n = int(text)
+    except ValueError:
+        n = 0
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive whole number, got {text!r}")
+    return n
+
+
+def _version() -> str:
+    try:
+        from importlib.metadata import version
+
+        return version("chainrule")
+    except Exception:  # not installed, only on the path
+        return "(not installed)"
+
+
+def _graph(args) -> None:
+    """`chainrule graph`: evaluate, backpropagate, print the gradients, write the pictures."""
+    suffix = pathlib.Path(args.output).suffix.lower() if args.output else None
+    if args.output and suffix not in FORMATS:
+        raise _Failure(f"cannot tell the picture format from {args.output!r}: end it in {', '.join(FORMATS)}", 2)
+    try:
+        root, variables = evaluate(args.expression, _assignments(args.assignments))
+    except ExpressionError as err:
+        raise _Failure(str(err), 2) from None
+    if not isinstance(root, Value):
+        raise _Failure("the expression has no variables: there is nothing to differentiate", 2)
+    size = len(topological_order(root))
+    if size > args.max_nodes:
+        raise _Failure(f"the expression makes {size} nodes, more than --max-nodes {args.max_nodes}", 2)
+    root.backward()
+    print(f"value = {root.data:.6g}")
+    for name, v in variables.items():
+        print(f"{name}.grad = {v.grad:.6g}")
+    if args.output or args.step_through:
+        _pictures(root, args, suffix)
+
+
+def _pictures(root: Value, args, suffix) -> None:
+    from . import viz  # graphviz is only imported when a picture is asked for
+
+    if not root.label:
+        text = " ".join(args.expression.split())
+        root.label = text if len(text) <= 40 else text[:39] + "…"
+    try:
+        if args.output:
+            graph = viz.draw(root, show_local_grads=args.local_grads, rankdir=args.rankdir, max_nodes=args.max_nodes)
+            data = graph.source.encode("utf-8") if suffix == ".dot" else graph.pipe(format=suffix[1:])
+            _write(args.output, lambda path: path.write_bytes(data))
+        if args.step_through:
+            steps = viz.step_through(root, rankdir=args.rankdir, max_nodes=args.max_nodes)
+            _write(args.step_through, steps.save)
+    except viz.GraphvizNotFoundError as err:
+        raise _Failure(str(err), 1) from None
+
+
+def _write(path: str, write) -> None:
+    """Call `write(Path)` after making the folder; a failure is one line."""
+    target = pathlib.Path(path)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        write(target)
+    except OSError as err:
+        raise _Failure(f"cannot write {path}: {err.strerror or err}", 1) from None
+    print(f"wrote {path}")
+
+
+def main(argv=None) -> int:
+    """Run the command line; returns the exit status (0 when all went well)."""
+    args = _build_parser().parse_args(argv)
+    try:
+        args.run(args)
+    except _Failure as err:
+        print(f"chainrule {args.command}: error: {err}", file=sys.stderr)
+        return err.status
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,307 @@
+"""autograd.viz: what the pictures hold (DOT text), that `dot` renders them, the step-through, collapsing."""
+
+import html
+import math
+import re
+import time
+
+import graphviz
+import pytest
+
+from autograd import Value, dot, viz
+from autograd.engine import parameter, topological_order
+
+
+def _known_graph():
+    """micrograd's lecture example: L = (a*b + c) * f, with every data and grad known."""
+    a, b, c, f = Value(2.0, "a"), Value(-3.0, "b"), Value(10.0, "c"), Value(-2.0, "f")
+    e = a * b
+    e.label = "e"
+    d = e + c
+    d.label = "d"
+    L = d * f
+    L.label = "L"
+    L.backward()
+    return L, dict(a=a, b=b, c=c, d=d, e=e, f=f, L=L)
+
+
+def _lines(source: str) -> dict:
+    """DOT statement lines keyed by what they define: node id, or (tail, head) for an edge."""
+    out = {}
+    for line in source.splitlines():
+        m = re.match(r"\s*(\w+) -> (\w+)(.*)", line)
+        if m:
+            out[m[1], m[2]] = m[3]
+            continue
+        m = re.match(r"\s*(\w+) \[(.*)\]$", line)
+        if m:
+            out[m[1]] = m[2]
+    return out
+
+
+def _ids(root) -> dict:
+    return {node: f"v{i}" for i, node in enumerate(topological_order(root))}
+
+
+def _op_id(node_id: str) -> str:
+    return "o" + node_id[1:]
+
+
+def _edge_label(lines, tail, head) -> str:
+    return re.search(r"label=\"?([^\s\"\]]+)", lines[tail, head])[1]
+
+
+# ---- what draw() puts in the picture ------------------------------------------------------------
+def test_dot_source_holds_every_label_data_grad_and_op_of_a_known_graph():
+    L, v = _known_graph()
+    lines, ids = _lines(viz.draw(L).source), _ids(L)
+    expected = {  # name: (data, grad), values from the micrograd lecture
+        "a": (2.0, 6.0), "b": (-3.0, -4.0), "c": (10.0, -2.0), "e": (-6.0, -2.0),
+        "d": (4.0, -2.0), "f": (-2.0, 4.0), "L": (-8.0, 1.0),
+    }  # fmt: skip
+    for name, (data, grad) in expected.items():
+        line = lines[ids[v[name]]]
+        assert f"<B>{name}</B>" in line and f"data {data:.4f}" in line and f"grad {grad:.4f}" in line
+    assert 'label="×"' in lines[_op_id(ids[v["e"]])]
+    assert 'label="+"' in lines[_op_id(ids[v["d"]])]
+    assert 'label="×"' in lines[_op_id(ids[v["L"]])]
+    assert "label=" not in lines[ids[v["a"]], _op_id(ids[v["e"]])]  # no edge labels unless asked
+
+
+def test_dot_source_holds_every_edge_label_with_local_grads():
+    L, v = _known_graph()
+    lines, ids = _lines(viz.draw(L, show_local_grads=True).source), _ids(L)
+    edges = {  # (parent, child): ∂child/∂parent
+        ("a", "e"): -3.0, ("b", "e"): 2.0, ("e", "d"): 1.0, ("c", "d"): 1.0, ("d", "L"): -2.0, ("f", "L"): 4.0,
+    }  # fmt: skip
+    for (parent, child), d in edges.items():
+        assert _edge_label(lines, ids[v[parent]], _op_id(ids[v[child]])) == f"{d:.4f}"
+    for (parent, child), d in edges.items():  # grad(parent) = Σ edge × grad(child) reads off the picture
+        assert v[parent].grad == pytest.approx(sum(e * v[c].grad for (p, c), e in edges.items() if p == parent))
+
+
+def test_svg_rendering_with_the_real_dot_program():
+    L, _ = _known_graph()
+    svg = html.unescape(viz.draw(L, show_local_grads=True).pipe(format="svg").decode("utf-8"))
+    assert "<svg" in svg and "data 4.0000" in svg and "grad -2.0000" in svg and "∂out/∂in" in svg
+
+
+def test_local_derivative_on_each_edge_of_tanh_neuron_equals_its_closed_form():
+    w, x, b = Value(-0.5, "w"), Value(2.0, "x"), Value(0.1, "b")
+    wx = w * x
+    z = wx + b
+    y = z.tanh()
+    lines, ids = _lines(viz.draw(y, show_local_grads=True).source), _ids(y)
+    closed = {  # ∂(w·x)/∂w = x, ∂(w·x)/∂x = w, ∂z/∂(w·x) = ∂z/∂b = 1, ∂tanh z/∂z = 1 − tanh² z
+        (w, wx): x.data, (x, wx): w.data, (wx, z): 1.0, (b, z): 1.0, (z, y): 1 - math.tanh(z.data) ** 2,
+    }  # fmt: skip
+    for (parent, child), d in closed.items():
+        assert _edge_label(lines, ids[parent], _op_id(ids[child])) == f"{d:.4f}"
+
+
+def test_a_parent_used_twice_gets_one_edge_with_the_summed_derivative():
+    x = Value(3.0, "x")
+    y = x * x
+    lines, ids = _lines(viz.draw(y, show_local_grads=True).source), _ids(y)
+    assert sum(1 for key in lines if key == (ids[x], _op_id(ids[y]))) == 1
+    assert _edge_label(lines, ids[x], _op_id(ids[y])) == "6.0000"  # d(x²)/dx = 2x
+
+
+def test_leaf_kinds_differ_in_shape_and_colour_the_root_stands_out_and_a_legend_names_them():
+    x, w = Value(1.5, "x"), parameter(0.5, "w")
+    y = (w * x + 2.0).relu()
+    lines, ids = _lines(viz.draw(y).source), _ids(y)
+    const = next(n for n in topological_order(y) if n.data == 2.0)
+    styles = {kind: re.search(r"fillcolor=\"(#\w+)\".*style=\"?([\w,]+)", lines[ids[n]]).groups()
+              for kind, n in [("input", x), ("parameter", w), ("constant", const), ("computed", y.parents[0])]}  # fmt: skip
+    assert len(set(styles.values())) == 4
+    assert "peripheries=2" in lines[ids[y]] and all("peripheries" not in lines[ids[n]] for n in (x, w, const))
+    legend = viz.draw(y).source
+    assert all(word in legend for word in ("input", "parameter", "constant", "computed", "root", "op"))
+
+
+def test_user_labels_are_escaped_and_still_render():
+    x = Value(1.0, 'a<b & "c"')
+    g = viz.draw(x * 2)
+    assert "a&lt;b &amp; &quot;c&quot;" in g.source
+    assert b"<svg" in g.pipe(format="svg")
+
+
+def test_show_grad_false_leaves_grads_out():
+    L, _ = _known_graph()
+    assert "grad " not in viz.draw(L, show_grad=False).source
+
+
+def test_op_glyphs_for_fused_nodes():
+    ws, xs = [Value(1.0), Value(2.0)], [Value(3.0), Value(4.0)]
+    with_bias = viz.draw(dot(ws, xs, Value(0.5))).source
+    without = viz.draw(dot(ws, xs)).source
+    assert 'label="Σ w·x + b"' in with_bias and 'label="Σ w·x"' in without
+
+
+def test_highlight_marks_the_node_its_op_and_the_edges_into_it():
+    L, v = _known_graph()
+    lines, ids = _lines(viz.draw(L, highlight=v["d"]).source), _ids(L)
+    lit = viz._HIGHLIGHT_FILL
+    assert lit in lines[ids[v["d"]]] and lit in lines[_op_id(ids[v["d"]])]
+    assert "penwidth" in lines[ids[v["e"]], _op_id(ids[v["d"]])]
+    assert lit not in lines[ids[v["e"]]]
+
+
+def test_draw_checks_its_options():
+    L, _ = _known_graph()
+    with pytest.raises(TypeError):
+        viz.draw(3.0)
+    for bad in (dict(rankdir="XY"), dict(collapse="module"), dict(max_nodes=0), dict(highlight=Value(1.0))):
+        with pytest.raises(ValueError):
+            viz.draw(L, **bad)
+
+
+def test_value_draw_is_a_shortcut_for_viz_draw():
+    L, _ = _known_graph()
+    assert L.draw(show_local_grads=True, rankdir="TB").source == viz.draw(L, show_local_grads=True, rankdir="TB").source
+    assert "Value(" in repr(L)  # a Value keeps its text repr: no automatic picture
+
+
+def test_numbers_show_4_decimals_and_tiny_or_huge_ones_in_scientific_notation():
+    assert [viz._fmt(x) for x in (0.5, -2.0, 0.0, 1.5e-7, 3e8, math.inf)] == [
+        "0.5000", "-2.0000", "0.0000", "1.5000e-07", "3.0000e+08", "inf",
+    ]  # fmt: skip
+
+
+# ---- no `dot` on PATH -----------------------------------------------------------------------------
+def test_without_dot_draw_still_gives_dot_source_and_rendering_says_how_to_install(monkeypatch, tmp_path):
+    L, _ = _known_graph()
+    monkeypatch.setenv("PATH", str(tmp_path))  # an empty folder: no `dot` anywhere
+    g = viz.draw(L)
+    assert g.source.startswith("digraph")
+    for render in (lambda: g.pipe(format="svg"), lambda: g._repr_mimebundle_(), lambda: g.render(tmp_path / "g")):
+        with pytest.raises(viz.GraphvizNotFoundError, match=r"install Graphviz.*apt-get install graphviz"):
+            render()
+    with pytest.raises(graphviz.ExecutableNotFound):  # still what graphviz users catch
+        viz.step_through(L).frames
+
+
+# ---- the step-through ----------------------------------------------------------------------------
+def test_step_through_has_one_frame_per_node_in_backward_order():
+    L, _ = _known_graph()
+    order = topological_order(L)
+    steps = viz.step_through(L)
+    assert steps.order == order[::-1]  # backward's visiting order, leaves included
+    assert len(steps) == len(steps.frames) == len(steps.captions) == len(order)
+    ids = _ids(L)
+    for k, (node, graph) in enumerate(zip(steps.order, steps.graphs)):
+        lines = _lines(graph.source)
+        lit = [key for key in ids.values() if viz._HIGHLIGHT_FILL in lines[key]]
+        assert lit == [ids[node]]  # the current node is the one highlighted
+        visited = set(steps.order[: k + 1])
+        for n in order:  # grads filled in up to this point, blank after
+            assert ("grad &#160;" in lines[ids[n]]) == (n not in visited)
+    assert all(frame.startswith("<svg") for frame in steps.frames)
+
+
+def test_step_through_grads_are_backwards_and_leave_grad_untouched():
+    a, b = Value(1.5, "a"), Value(-0.5, "b")
+    y = (a * b + a).tanh()
+    steps = viz.step_through(y)
+    assert a.grad == b.grad == 0.0
+    last = _lines(steps.graphs[-1].source)
+    y.backward()
+    for node, key in _ids(y).items():
+        assert f"grad {viz._fmt(node.grad)}" in last[key]
+
+
+def test_step_through_html_is_self_contained(tmp_path):
+    L, _ = _known_graph()
+    steps = viz.step_through(L)
+    page = steps._repr_html_()
+    assert page.count("<svg") == len(steps) and 'type="range"' in page
+    assert all(word in page for word in ("prev", "next", "play", "<script>"))
+    assert not re.search(r"<script[^>]*\bsrc|<link|<iframe|<img|@import|url\(", page, re.I)
+    assert not re.search(r"\b(src|href)\s*=\s*[\"']?\s*(https?:)?//", page, re.I)
+    assert set(re.findall(r"(\S+)=\"https?://", page)) <= {"xmlns", "xmlns:xlink"}  # namespaces only, no loads
+    saved = steps.save(tmp_path / "backprop.html").read_text(encoding="utf-8")
+    assert saved.startswith("<!DOCTYPE html>") and saved.count("<svg") == len(steps)
+
+
+def test_step_through_refuses_too_many_frames():
+    x = Value(1.0)
+    for _ in range(60):
+        x = x.tanh()
+    with pytest.raises(ValueError, match="max_nodes"):
+        viz.step_through(x, max_nodes=50)
+
+
+# ---- big graphs and collapsing --------------------------------------------------------------------
+def _tagged_chain(n_layers: int, steps: int):
+    """A chain of 2·n_layers·steps + 1 nodes whose nodes carry module paths like nn's."""
+    x = Value(0.3, "x")
+    for layer in range(n_layers):
+        for _ in range(steps):
+            x = x * 1.0001
+            x._scope = f"layers.{layer}.neurons.0"
+    return x
+
+
+def test_a_3000_node_graph_is_refused_with_a_hint():
+    root = _tagged_chain(10, 150)
+    assert len(topological_order(root)) > 3000
+    with pytest.raises(ValueError, match=r"collapse=.*max_nodes="):
+        viz.draw(root)
+
+
+def test_a_3000_node_graph_collapsed_by_layer_is_small():
+    root = _tagged_chain(10, 150)
+    g = viz.draw(root, collapse="layer")
+    assert g.source.count("subgraph cluster_") == 10  # one box per layer
+    assert b"<svg" in g.pipe(format="svg")
+
+
+def _hand_tagged_mlp(sizes, inputs):
+    """What nn does, by hand: a neuron's dot, activation and parameters carry its path."""
+    xs = inputs
+    for layer, (nin, nout) in enumerate(zip(sizes, sizes[1:])):
+        out = []
+        for j in range(nout):
+            path = f"layers.{layer}.neurons.{j}"
+            ws = [parameter(0.1 * (i - j), f"{path}.w.{i}") for i in range(nin)]
+            z = dot(ws, xs, parameter(0.0, f"{path}.b"))
+            a = z.tanh()
+            z._scope = a._scope = path
+            out.append(a)
+        xs = out
+    return xs[0]
+
+
+def test_collapse_folds_each_neuron_or_layer_into_one_box_with_its_inputs_and_outputs():
+    x0, x1 = Value(0.5, "x0"), Value(-1.0, "x1")
+    y = _hand_tagged_mlp([2, 3, 1], [x0, x1])
+    loss = (y - 1.0) ** 2
+    loss.backward()
+    by_neuron, by_layer = viz.draw(loss, collapse="neuron").source, viz.draw(loss, collapse="layer").source
+    assert by_neuron.count("subgraph cluster_") == 4 and by_layer.count("subgraph cluster_") == 2
+    for source in (by_neuron, by_layer):
+        assert "<B>x0</B>" in source and "<B>x1</B>" in source  # inputs stay visible
+        assert "w.0" not in source  # parameters are folded into their box
+        assert f"data {viz._fmt(y.data)}" in source  # the network's output stays visible
+    assert "3 parameters" in by_neuron and "9 parameters" in by_layer
+    assert by_layer.count("-> m0") == 2  # layer 0's box takes both inputs
+
+
+def test_2_16_16_1_mlp_collapsed_by_layer_renders_under_a_second():
+    nn = pytest.importorskip("nn")
+    start = time.perf_counter()
+    model = nn.MLP(2, [16, 16, 1], seed=0)
+    loss = (model([Value(0.5, "x0"), Value(-1.0, "x1")]) - 1.0) ** 2
+    loss.backward()
+    svg = viz.draw(loss, collapse="layer").pipe(format="svg").decode("utf-8")
+    assert time.perf_counter() - start < 1.0
+    assert svg.count("parameters") == 3 and "layers.2" in svg
+
+
+def test_hand_tagged_2_16_16_1_mlp_collapsed_by_neuron_renders_under_a_second():
+    start = time.perf_counter()
+    loss = _hand_tagged_mlp([2, 16, 16, 1], [Value(0.5, "x0"), Value(-1.0, "x1")]) ** 2
+    loss.backward()
+    assert b"<svg" in viz.draw(loss, collapse="neuron").pipe(format="svg")
+    assert time.perf_counter() - start < 1.0
