@@ -1,0 +1,29 @@
+"""chainrule's neural networks on `autograd.Value`: neurons, layers, MLPs, losses, optimisers, training.
+
+    >>> import nn
+    >>> model = nn.MLP(2, [16, 16, 1], seed=0)
+    >>> model
+    MLP(2 -> 16 relu -> 16 relu -> 1 linear)
+    >>> X, y = nn.datasets.moons(100, noise=0.1)
+    >>> history = nn.fit(model, X, y, loss="bce_with_logits", epochs=5, progress=False)
+
+`nn.reference` (the documents' vectorized backprop in NumPy, the oracle every gradient is
+checked against) is imported on first use, so NumPy is needed only there and in ``to_numpy``.
+"""
+
+from . import activations, datasets, init, losses, optim
+from .module import MLP, Layer, Module, Neuron, load
+from .train import fit
+
+__all__ = [
+    "Module", "Neuron", "Layer", "MLP", "load", "fit",
+    "activations", "init", "losses", "optim", "datasets", "reference",
+]  # fmt: skip
+
+
+def __getattr__(name):
+    if name == "reference":  # needs NumPy, which the rest of nn does not
+        import importlib
+
+        return importlib.import_module(".reference", __name__)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,0 +1,119 @@
+"""Optimisers: turn each parameter's grad into an update of its data, as torch.optim does.
+
+`SGD` is the documents' gradient descent W := W − η·dW (document 000), with optional momentum
+and L2 weight decay; `Adam` rescales each step by running moments of the gradient. Call
+``zero_grad()`` before each ``backward()`` (grads accumulate), then ``step()``.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+
+from autograd import Value
+
+__all__ = ["Optimizer", "SGD", "Adam"]
+
+
+class Optimizer:
+    """Holds the parameters (a list of `Value` leaves) it updates."""
+
+    def __init__(self, params, lr: float):
+        if isinstance(params, Value) or not hasattr(params, "__iter__"):
+            raise TypeError(f"params must be an iterable of Values (e.g. model.parameters()), got {type(params).__name__}")
+        self.params = list(params)
+        if not self.params:
+            raise ValueError("params is empty: nothing to optimise")
+        for i, p in enumerate(self.params):
+            if not isinstance(p, Value):
+                raise TypeError(f"params[{i}] must be a Value, got {type(p).__name__}")
+        self.lr = _nonnegative("lr", lr)
+
+    def zero_grad(self) -> None:
+        """Set every parameter's grad to 0."""
+        for p in self.params:
+            p.grad = 0.0
+
+    def step(self) -> None:
+        raise NotImplementedError
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({len(self.params)} parameters, lr={self.lr})"
+
+
+class SGD(Optimizer):
+    """Gradient descent: g = grad + weight_decay·p;  v = momentum·v + g;  p := p − lr·v.
+
+    With momentum = 0 this is W := W − η·dW (document 000); the velocity v starts at 0, so the
+    first step is the plain one (as torch.optim.SGD).
+    """
+
+    def __init__(self, params, lr: float, momentum: float = 0.0, weight_decay: float = 0.0):
+        super().__init__(params, lr)
+        self.momentum = _fraction("momentum", momentum)
+        self.weight_decay = _nonnegative("weight_decay", weight_decay)
+        self._velocity = [0.0] * len(self.params)
+
+    def step(self) -> None:
+        lr, mu, wd = self.lr, self.momentum, self.weight_decay
+        if mu == 0.0 and wd == 0.0:
+            for p in self.params:
+                p.data -= lr * p.grad
+            return
+        velocity = self._velocity
+        for i, p in enumerate(self.params):
+            g = p.grad + wd * p.data
+            v = mu * velocity[i] + g
+            velocity[i] = v
+            p.data -= lr * v
+
+
+class Adam(Optimizer):
+    """Adam (Kingma & Ba): m = β₁m + (1−β₁)g, v = β₂v + (1−β₂)g², p := p − lr·m̂/(√v̂ + eps),
+
+    with the bias corrections m̂ = m/(1 − β₁ᵗ), v̂ = v/(1 − β₂ᵗ) at step t = 1, 2, ...
+    """
+
+    def __init__(self, params, lr: float = 1e-3, betas=(0.9, 0.999), eps: float = 1e-8):
+        super().__init__(params, lr)
+        try:
+            beta1, beta2 = betas
+        except (TypeError, ValueError):
+            raise TypeError(f"betas must be a pair (beta1, beta2), got {betas!r}") from None
+        self.betas = (_fraction("betas[0]", beta1), _fraction("betas[1]", beta2))
+        self.eps = _nonnegative("eps", eps)
+        self.t = 0
+        self._m = [0.0] * len(self.params)
+        self._v = [0.0] * len(self.params)
+
+    def step(self) -> None:
+        self.t += 1
+        beta1, beta2 = self.betas
+        c1 = 1.0 - beta1**self.t
+        c2 = 1.0 - beta2**self.t
+        lr, eps, ms, vs = self.lr, self.eps, self._m, self._v
+        for i, p in enumerate(self.params):
+            g = p.grad
+            m = ms[i] = beta1 * ms[i] + (1.0 - beta1) * g
+            v = vs[i] = beta2 * vs[i] + (1.0 - beta2) * g * g
+            p.data -= lr * (m / c1) / (math.sqrt(v / c2) + eps)
+
+
+def _number(name: str, x) -> float:
+    if isinstance(x, bool) or not isinstance(x, numbers.Real) or not math.isfinite(x):
+        raise ValueError(f"{name} must be a finite number, got {x!r}")
+    return float(x)
+
+
+def _nonnegative(name: str, x) -> float:
+    x = _number(name, x)
+    if x < 0:
+        raise ValueError(f"{name} must be >= 0, got {x}")
+    return x
+
+
+def _fraction(name: str, x) -> float:
+    x = _number(name, x)
+    if not 0.0 <= x < 1.0:
+        raise ValueError(f"{name} must be in [0, 1), got {x}")
+    return x

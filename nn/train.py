@@ -1,0 +1,153 @@
+"""`fit`: the documents' training loop (document 000): forward the batch, J, backward, W := W − η·dW.
+
+Full batch (batch_size=None, m = every example) or mini-batches of m examples (document 003:
+m ∈ [1, #examples]), with a tqdm progress bar showing the running loss and accuracy.
+"""
+
+from __future__ import annotations
+
+import numbers
+
+from . import losses as _losses
+from .init import rng_for
+from .optim import Adam
+
+__all__ = ["fit", "accuracy"]
+
+
+def fit(model, X, y, loss="auto", optimizer=None, epochs: int = 100, batch_size=None, progress: bool = True, seed=None):
+    """Train ``model`` on (X, y) and return the history {"loss": [...], "accuracy": [...]}, one entry per epoch.
+
+    loss: a name from `nn.losses.LOSSES`, a function ``loss(predictions, targets) -> Value``, or
+    "auto": cross_entropy for several outputs, bce for a sigmoid output, bce_with_logits otherwise.
+    For "hinge", 0/1 labels are mapped to −1/+1. optimizer: an `nn.optim` optimiser over the
+    model's parameters; default ``Adam(model.parameters(), lr=0.05)``, which trains the small
+    networks of `nn.datasets` in tens of epochs (pass ``SGD(...)`` for the documents' plain step).
+    batch_size: None for full batch, else mini-batches reshuffled every epoch by ``seed``.
+    Each epoch's loss and accuracy are averaged over its batches, measured in the forward
+    passes that trained it (before each step); accuracy is None where it has no meaning
+    (a custom loss, or regression targets).
+    """
+    X, y = list(X), list(y)
+    if len(X) != len(y):
+        raise ValueError(f"X has {len(X)} examples but y has {len(y)}")
+    if not X:
+        raise ValueError("X is empty: nothing to train on")
+    if isinstance(epochs, bool) or not isinstance(epochs, numbers.Integral) or epochs < 0:
+        raise ValueError(f"epochs must be an int >= 0, got {epochs!r}")
+    if batch_size is not None and (isinstance(batch_size, bool) or not isinstance(batch_size, numbers.Integral) or batch_size < 1):
+        raise ValueError(f"batch_size must be None (full batch) or an int >= 1, got {batch_size!r}")
+    name, loss_fn = _resolve_loss(model, loss)
+    if name == "hinge":
+        y = [2.0 * t - 1.0 if t in (0, 1) else t for t in y]
+    correct = _correct_fn(name, y)
+    if optimizer is None:
+        optimizer = Adam(model.parameters(), lr=0.05)
+    rng = rng_for(seed)
+    n = len(X)
+    size = n if batch_size is None else min(batch_size, n)
+    order = list(range(n))
+    history = {"loss": [], "accuracy": []}
+    bar = _progress_bar(epochs, progress)
+    try:
+        for _ in bar:
+            if size < n:
+                rng.shuffle(order)
+            total_loss, total_correct = 0.0, 0
+            for start in range(0, n, size):
+                idx = order[start : start + size]
+                preds = [model(X[i]) for i in idx]
+                targets = [y[i] for i in idx]
+                J = loss_fn(preds, targets)
+                optimizer.zero_grad()
+                J.backward()
+                optimizer.step()
+                total_loss += J.data * len(idx)
+                if correct is not None:
+                    total_correct += sum(correct(p, t) for p, t in zip(preds, targets))
+            history["loss"].append(total_loss / n)
+            history["accuracy"].append(None if correct is None else total_correct / n)
+            if progress:
+                postfix = {"loss": f"{history['loss'][-1]:.4f}"}
+                if correct is not None:
+                    postfix["acc"] = f"{history['accuracy'][-1]:.3f}"
+                bar.set_postfix(postfix, refresh=False)
+    finally:
+        if progress:
+            bar.close()
+    return history
+
+
+def accuracy(model, X, y, loss="auto") -> float:
+    """The fraction of examples the model classifies correctly, read as ``loss`` reads its outputs.
+
+    One output: positive when p > 0.5 (bce, mse) or the logit/score > 0 (bce_with_logits,
+    hinge); several outputs: the argmax is the class (cross_entropy).
+    """
+    X, y = list(X), list(y)
+    if len(X) != len(y):
+        raise ValueError(f"X has {len(X)} examples but y has {len(y)}")
+    if not X:
+        raise ValueError("X is empty")
+    name, _ = _resolve_loss(model, loss)
+    correct = _correct_fn(name, y)
+    if correct is None:
+        raise ValueError(f"accuracy has no meaning for loss {loss!r} with these targets")
+    return sum(correct(model(x), t) for x, t in zip(X, y)) / len(y)
+
+
+def _resolve_loss(model, loss):
+    if callable(loss):
+        return None, loss
+    if loss == "auto":
+        last = model.layers[-1] if hasattr(model, "layers") else model
+        if getattr(last, "nout", 1) > 1:
+            loss = "cross_entropy"
+        else:
+            loss = "bce" if getattr(last, "activation", None) == "sigmoid" else "bce_with_logits"
+    return loss, _losses.get(loss)
+
+
+def _data(v) -> float:
+    return v.data if hasattr(v, "data") else float(v)
+
+
+def _is_scalar_output(o) -> bool:
+    return not isinstance(o, (list, tuple))
+
+
+def _correct_fn(name, y):
+    """How to tell a correct prediction for this loss, or None when accuracy has no meaning."""
+    if name == "cross_entropy":
+        return lambda out, t: max(range(len(out)), key=lambda k: _data(out[k])) == int(t)
+    if name in ("bce", "bce_with_logits", "hinge", "mse") and all(_is_scalar_output(t) for t in y):
+        if name == "mse" and not all(t in (0, 1) for t in y):
+            return None
+        threshold = 0.5 if name in ("bce", "mse") else 0.0
+        label_threshold = 0.0 if name == "hinge" else 0.5  # hinge labels are ±1 (or 0/1)
+        return lambda out, t: (_data(out) > threshold) == (t > label_threshold)
+    return None
+
+
+def _progress_bar(epochs: int, progress: bool):
+    if not progress:
+        return range(epochs)
+    try:
+        from tqdm import tqdm
+    except ImportError:  # tqdm is optional: train without a bar
+        return _NoBar(epochs)
+    return tqdm(range(epochs), desc="train", unit="epoch", leave=True)
+
+
+class _NoBar:
+    def __init__(self, epochs: int):
+        self._it = range(epochs)
+
+    def __iter__(self):
+        return iter(self._it)
+
+    def set_postfix(self, *args, **kwargs) -> None:
+        pass
+
+    def close(self) -> None:
+        pass

@@ -1,0 +1,362 @@
+"""nn.module: parameters and their names, the graph a neuron builds, initialisation through the
+MLP, reproducibility, the symmetry of zero init (document 000), state dicts, save/load, repr."""
+
+import json
+import math
+import random
+
+import numpy as np
+import pytest
+
+import nn
+from autograd import Value
+from autograd.engine import leaf_kind, topological_order
+from nn import Layer, MLP, Neuron, reference
+
+
+def computed_nodes(root):
+    return [v for v in topological_order(root) if v.parents]
+
+
+# ---- parameters and names ---------------------------------------------------------------------
+def test_parameters_go_layer_by_layer_neuron_by_neuron_weights_then_bias():
+    model = MLP(3, [4, 2], seed=0)
+    expected = [
+        f"layers.{l}.neurons.{j}.{p}"
+        for l, (nin, nout) in enumerate([(3, 4), (4, 2)])
+        for j in range(nout)
+        for p in [f"w.{i}" for i in range(nin)] + ["b"]
+    ]
+    named = model.named_parameters()
+    assert [name for name, _ in named] == expected
+    assert len(model.parameters()) == 4 * (3 + 1) + 2 * (4 + 1)
+    assert all(p is q for p, (_, q) in zip(model.parameters(), named, strict=True))
+    assert model.parameters()[3] is model.layers[0].neurons[0].b
+
+
+def test_each_parameter_is_a_parameter_leaf_labelled_with_its_dotted_name():
+    model = MLP(2, [3, 1], seed=0)
+    for name, p in model.named_parameters():
+        assert p.label == name
+        assert leaf_kind(p) == "parameter"
+
+
+def test_standalone_layer_and_neuron_name_from_themselves():
+    assert [n for n, _ in Neuron(2).named_parameters()] == ["w.0", "w.1", "b"]
+    assert [p.label for p in Neuron(2).parameters()] == ["w.0", "w.1", "b"]
+    layer = Layer(2, 2)
+    assert [n for n, _ in layer.named_parameters()][:4] == ["neurons.0.w.0", "neurons.0.w.1", "neurons.0.b", "neurons.1.w.0"]
+    assert layer.neurons[1].b.label == "neurons.1.b"
+
+
+def test_zero_grad_clears_every_parameter_grad():
+    model = MLP(2, [3, 1], seed=0)
+    model([1.0, -2.0]).backward()
+    assert any(p.grad != 0.0 for p in model.parameters())
+    model.zero_grad()
+    assert all(p.grad == 0.0 for p in model.parameters())
+
+
+# ---- the graph a forward pass builds ---------------------------------------------------------
+def test_a_neuron_pre_activation_is_one_dot_node_and_the_activation_one_more():
+    neuron = Neuron(3, "tanh", seed=0)
+    out = neuron([0.5, Value(-1.0), 2.0])
+    assert out.op == "tanh"
+    (z,) = out.parents
+    assert z.op == "dot"
+    assert z.parents[:3] == tuple(neuron.w) and z.parents[-1] is neuron.b
+    assert len(computed_nodes(out)) == 2
+    assert out.data == pytest.approx(math.tanh(sum(w.data * x for w, x in zip(neuron.w, [0.5, -1.0, 2.0]))))
+
+
+def test_a_linear_neuron_adds_no_activation_node():
+    out = Neuron(2, "linear", seed=0)([1.0, 2.0])
+    assert out.op == "dot"
+    assert len(computed_nodes(out)) == 1
+
+
+def test_mlp_forward_makes_one_dot_and_one_activation_node_per_neuron_and_nothing_else():
+    model = MLP(2, [16, 16, 1], seed=0)
+    ops = [v.op for v in computed_nodes(model([0.3, -0.7]))]
+    assert sorted(set(ops)) == ["dot", "relu"]
+    assert ops.count("dot") == 33 and ops.count("relu") == 32
+
+
+def test_every_node_a_neuron_makes_carries_that_neurons_path():
+    model = MLP(2, [3, 2], activation="tanh", seed=0)
+    outs = model([0.1, 0.2])
+    for node in {v for out in outs for v in computed_nodes(out)}:
+        path = node._scope
+        layer, neuron = path.split(".")[1], path.split(".")[3]
+        assert path == f"layers.{layer}.neurons.{neuron}"
+        dot = node if node.op == "dot" else node.parents[0]
+        assert dot.parents[0] is model.layers[int(layer)].neurons[int(neuron)].w[0]
+    assert {p._scope for p in model.layers[1].neurons[0].parameters()} == {"layers.1.neurons.0"}
+
+
+def test_a_standalone_neuron_tags_its_nodes_with_the_empty_path_and_a_layer_with_neurons_j():
+    assert {v._scope for v in computed_nodes(Neuron(2, "sigmoid")([1.0, 2.0]))} == {""}
+    outs = Layer(2, 3, "relu")([1.0, 2.0])
+    assert [out._scope for out in outs] == ["neurons.0", "neurons.1", "neurons.2"]
+
+
+def test_one_output_gives_a_value_and_several_a_list():
+    assert isinstance(MLP(2, [3, 1], seed=0)([1.0, 2.0]), Value)
+    outs = MLP(2, [3, 2], seed=0)([1.0, 2.0])
+    assert isinstance(outs, list) and len(outs) == 2
+    assert isinstance(Layer(2, 1)([1.0, 2.0]), Value)
+    assert len(Layer(2, 4)([1.0, 2.0])) == 4
+
+
+def test_a_one_neuron_hidden_layer_still_feeds_the_next_layer():
+    model = MLP(2, [1, 3], seed=0)
+    assert len(model([1.0, 2.0])) == 3
+
+
+@pytest.mark.parametrize("module", [MLP(2, [3, 1], seed=0), Layer(2, 3), Neuron(2)], ids=repr)
+def test_a_wrong_number_of_inputs_is_a_value_error_naming_both(module):
+    with pytest.raises(ValueError, match="takes 2 inputs, got 3"):
+        module([1.0, 2.0, 3.0])
+    with pytest.raises(TypeError, match="list of 2 inputs"):
+        module(1.0)
+
+
+def test_forward_equals_the_reference_forward_through_to_numpy():
+    model = MLP(3, [5, 4, 2], activation=["tanh", "sigmoid"], output_activation="linear", seed=4)
+    Ws, bs = model.to_numpy()
+    assert [W.shape for W in Ws] == [(5, 3), (4, 5), (2, 4)]
+    assert [b.shape for b in bs] == [(5, 1), (4, 1), (2, 1)]
+    assert Ws[1][2, 3] == model.layers[1].neurons[2].w[3].data
+    X = np.random.default_rng(0).normal(size=(3, 6))
+    _, As = reference.forward(Ws, bs, ["tanh", "sigmoid", "linear"], X)
+    ours = np.array([[v.data for v in model(X[:, j].tolist())] for j in range(6)]).T
+    np.testing.assert_allclose(ours, As[-1], rtol=1e-12, atol=1e-14)
+
+
+# ---- construction ---------------------------------------------------------------------------
+def test_reprs_read_like_the_architecture():
+    assert repr(MLP(2, [16, 16, 1])) == "MLP(2 -> 16 relu -> 16 relu -> 1 linear)"
+    assert repr(MLP(3, [4, 2], activation="tanh", output_activation="sigmoid")) == "MLP(3 -> 4 tanh -> 2 sigmoid)"
+    assert repr(MLP(2, [3, 3, 1], activation=["tanh", "relu"])) == "MLP(2 -> 3 tanh -> 3 relu -> 1 linear)"
+    assert repr(Layer(2, 16, "tanh")) == "Layer(2 -> 16 tanh)"
+    assert repr(Neuron(3, "sigmoid")) == "Neuron(3, sigmoid)"
+
+
+@pytest.mark.parametrize(
+    "make, error, message",
+    [
+        (lambda: MLP(0, [1]), ValueError, "nin must be >= 1"),
+        (lambda: MLP(2, []), ValueError, "at least one layer"),
+        (lambda: MLP(2, [3, 0]), ValueError, r"nouts\[1\] must be >= 1"),
+        (lambda: MLP(2, "31"), TypeError, "list of layer sizes"),
+        (lambda: MLP(2.0, [1]), TypeError, "nin must be an int"),
+        (lambda: MLP(2, [3, 1], activation="swish"), ValueError, "valid names are sigmoid, tanh, relu, linear"),
+        (lambda: MLP(2, [3, 1], output_activation="soft"), ValueError, "unknown activation 'soft'"),
+        (lambda: MLP(2, [3, 1], init="normal"), ValueError, "unknown init scheme 'normal'"),
+        (lambda: MLP(2, [3, 3, 1], activation=["tanh"]), ValueError, "2 hidden layers"),
+        (lambda: Neuron(2, seed=1, rng=random.Random(1)), ValueError, "seed or rng"),
+    ],
+)
+def test_bad_constructor_arguments_say_what_is_wrong(make, error, message):
+    with pytest.raises(error, match=message):
+        make()
+
+
+# ---- initialisation through the MLP ------------------------------------------------------------
+@pytest.mark.parametrize(
+    "init, activation, expected_std",
+    [
+        ("xavier", "tanh", math.sqrt(2.0 / (300 + 200))),
+        ("he", "relu", math.sqrt(2.0 / 300)),
+        ("uniform", "tanh", 0.2 / math.sqrt(12.0)),
+        ("auto", "relu", math.sqrt(2.0 / 300)),
+        ("auto", "sigmoid", math.sqrt(2.0 / (300 + 200))),
+    ],
+)
+def test_init_std_through_the_mlp_is_within_5_percent_on_a_200x300_layer(init, activation, expected_std):
+    model = MLP(300, [200], output_activation=activation, init=init, seed=0)
+    (W,), (b,) = model.to_numpy()
+    assert W.shape == (200, 300)
+    assert abs(W.std() / expected_std - 1.0) < 0.05
+    assert abs(W.mean()) < 5 * expected_std / math.sqrt(W.size)
+    assert not b.any(), "biases start at 0"
+
+
+def test_zeros_init_gives_all_zero_weights():
+    (W,), _ = MLP(30, [20], init="zeros").to_numpy()
+    assert not W.any()
+
+
+def test_a_seed_reproduces_the_weights_without_touching_global_random():
+    random.seed(123)
+    before = random.getstate()
+    a = MLP(2, [8, 8, 1], seed=7)
+    b = MLP(2, [8, 8, 1], seed=7)
+    MLP(2, [8, 1])  # no seed: a private, fresh generator
+    Layer(3, 2, seed=1)
+    Neuron(3, seed=1)
+    assert random.getstate() == before
+    assert a.state_dict() == b.state_dict()
+    assert a.state_dict() != MLP(2, [8, 8, 1], seed=8).state_dict()
+    assert Layer(3, 2, seed=1).state_dict() == Layer(3, 2, seed=1).state_dict()
+
+
+def test_zero_init_keeps_every_hidden_unit_identical_through_training():
+    """Document 000: with W = 0 all hidden units compute the same thing and get the same gradient."""
+    X, y = nn.datasets.moons(40, noise=0.1, seed=0)
+    keep = [i for i in range(40) if y[i] == 1.0 or i % 2]  # unbalanced, so the gradients are not 0 by symmetry too
+    X, y = [X[i] for i in keep], [y[i] for i in keep]
+
+    def train(init):
+        model = MLP(2, [5, 1], activation="sigmoid", init=init, seed=0)
+        nn.fit(model, X, y, loss="bce_with_logits", optimizer=nn.optim.SGD(model.parameters(), lr=0.5),
+               epochs=15, progress=False)  # fmt: skip
+        return model.to_numpy()
+
+    (W1, W2), (b1, _) = train("zeros")
+    assert np.abs(W1).max() > 1e-3, "the hidden weights did move"
+    assert (W1 == W1[0]).all() and (b1 == b1[0]).all(), "every hidden unit is the same unit"
+    assert (W2 == W2[0, 0]).all()
+    (W1, _), _ = train("xavier")
+    assert len({tuple(row) for row in W1}) == 5, "random init breaks the symmetry"
+
+
+# ---- state dicts ------------------------------------------------------------------------------
+def test_state_dict_round_trips_into_a_fresh_model():
+    a, b = MLP(2, [4, 1], seed=1), MLP(2, [4, 1], seed=2)
+    b.load_state_dict(a.state_dict())
+    assert b.state_dict() == a.state_dict()
+    assert b([0.3, 0.4]).data == a([0.3, 0.4]).data
+    assert list(a.state_dict()) == [n for n, _ in a.named_parameters()]
+
+
+def test_load_state_dict_is_strict_and_names_missing_and_unexpected_keys():
+    model = MLP(2, [2, 1], seed=0)
+    before = model.state_dict()
+    state = dict(before)
+    del state["layers.1.neurons.0.b"]
+    state["layers.2.neurons.0.b"] = 1.0
+    with pytest.raises(KeyError, match=r"missing 1 key\(s\): 'layers.1.neurons.0.b'.*unexpected 1 key\(s\): 'layers.2.neurons.0.b'"):
+        model.load_state_dict(state)
+    bad = {**before, "layers.0.neurons.0.w.0": "0.5"}
+    with pytest.raises(TypeError, match=r"state_dict\['layers.0.neurons.0.w.0'\] must be a real number"):
+        model.load_state_dict(bad)
+    assert model.state_dict() == before, "a rejected state dict changes nothing"
+
+
+# ---- save / load ------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    "module",
+    [MLP(2, [4, 3, 1], activation=["tanh", "relu"], output_activation="sigmoid", seed=3), Layer(3, 2, "tanh", seed=1),
+     Neuron(2, "sigmoid", seed=2)],
+    ids=repr,
+)  # fmt: skip
+def test_save_and_load_round_trip_architecture_and_weights(tmp_path, module):
+    path = tmp_path / "model.json"
+    module.save(path)
+    document = json.loads(path.read_text())
+    assert document["format"] == "chainrule.nn" and document["version"] == 1
+    loaded = nn.load(path)
+    assert type(loaded) is type(module) and repr(loaded) == repr(module)
+    assert loaded.state_dict() == module.state_dict()
+    x = [0.25, -1.5, 0.75][: module.nin]
+    assert _outputs(loaded(x)) == _outputs(module(x))
+    assert [p.label for p in loaded.parameters()] == [p.label for p in module.parameters()]
+
+
+def _outputs(out):
+    return [v.data for v in out] if isinstance(out, list) else [out.data]
+
+
+def test_save_refuses_non_finite_weights(tmp_path):
+    model = MLP(2, [1], seed=0)
+    model.layers[0].neurons[0].b.data = math.nan
+    with pytest.raises(ValueError, match="'layers.0.neurons.0.b' is nan"):
+        model.save(tmp_path / "m.json")
+    assert not (tmp_path / "m.json").exists()
+
+
+def _good_document():
+    model = MLP(2, [2, 1], seed=0)
+    return {"format": "chainrule.nn", "version": 1, "architecture": model._architecture(), "state_dict": model.state_dict()}
+
+
+def _with(**changes):
+    document = _good_document()
+    for key, value in changes.items():
+        if key.startswith("arch_") and value is ...:
+            del document["architecture"][key[5:]]
+        elif key.startswith("arch_"):
+            document["architecture"][key[5:]] = value
+        elif value is ...:
+            del document[key]
+        else:
+            document[key] = value
+    return json.dumps(document)
+
+
+def _truncated():
+    text = json.dumps(_good_document())
+    return text[: len(text) // 2]
+
+
+def _extra_weight():
+    document = _good_document()
+    document["state_dict"]["layers.0.neurons.0.w.2"] = 0.1
+    return json.dumps(document)
+
+
+def _missing_weight():
+    document = _good_document()
+    del document["state_dict"]["layers.1.neurons.0.b"]
+    return json.dumps(document)
+
+
+def _weight(value):
+    document = _good_document()
+    document["state_dict"]["layers.0.neurons.0.b"] = value
+    return json.dumps(document)
+
+
+BAD_FILES = {
+    "empty": ("", "empty"),
+    "plain text": ("hello, world", "malformed or truncated JSON"),
+    "truncated": (_truncated(), "malformed or truncated JSON"),
+    "binary": (b"\x80\x04\x95pickle\x00", "not UTF-8"),
+    "a JSON list": ("[1, 2, 3]", "top level is a JSON list"),
+    "no format tag": (json.dumps({"weights": [1, 2]}), "no 'format' tag"),
+    "foreign format": (_with(format="keras"), "format tag is 'keras'"),
+    "future version": (_with(version=2), "version 2 is newer"),
+    "string version": (_with(version="1"), "'version' must be a positive integer"),
+    "no architecture": (_with(architecture=...), "'architecture' must be a JSON object"),
+    "no weights": (_with(state_dict=...), "'state_dict' must be a JSON object"),
+    "unknown module type": (_with(arch_type="CNN"), "unknown module type 'CNN'"),
+    "unknown activation": (_with(arch_activations=["swish", "linear"]), "unknown activation 'swish'"),
+    "layer size 0": (_with(arch_nouts=[0, 1]), r"nouts\[0\] must be >= 1"),
+    "missing field": (_with(arch_nouts=...), "bad 'architecture': missing field 'nouts'"),
+    "nin not a number": (_with(arch_nin=None), "nin must be an int"),
+    "sizes and activations disagree": (_with(arch_activations=["relu"]), "2 layer sizes but 1 activations"),
+    "extra weight (wrong shape)": (_extra_weight(), "unexpected 1 key.*'layers.0.neurons.0.w.2'"),
+    "missing weight (wrong shape)": (_missing_weight(), "missing 1 key.*'layers.1.neurons.0.b'"),
+    "string weight": (_weight("0.5"), "weight 'layers.0.neurons.0.b' must be a number"),
+    "boolean weight": (_weight(True), "weight 'layers.0.neurons.0.b' must be a number"),
+    "NaN weight": (_weight(0.5).replace("0.5", "NaN"), "holds NaN"),
+}
+
+
+@pytest.mark.parametrize("name", list(BAD_FILES))
+def test_load_rejects_a_bad_file_with_a_value_error_saying_what_is_wrong(tmp_path, name):
+    content, message = BAD_FILES[name]
+    path = tmp_path / "model.json"
+    if isinstance(content, bytes):
+        path.write_bytes(content)
+    else:
+        path.write_text(content)
+    with pytest.raises(ValueError, match=message):
+        nn.load(path)
+
+
+def test_the_good_document_used_for_bad_files_loads(tmp_path):
+    path = tmp_path / "model.json"
+    path.write_text(json.dumps(_good_document()))
+    assert repr(nn.load(path)) == "MLP(2 -> 2 relu -> 1 linear)"
