@@ -192,7 +192,13 @@ class Value:
 
     @_scope.setter
     def _scope(self, path: str | None) -> None:
-        label = self.label
+        try:
+            tag = self._tag
+        except AttributeError:  # the usual case, a fresh node: share the path's tag
+            if path is not None:
+                self._tag = _scope_tag(path)
+            return
+        label = tag if type(tag) is str else tag.label
         if path is None:
             self._tag = label
         elif label:

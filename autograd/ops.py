@@ -118,9 +118,13 @@ def dot(ws, xs, bias=None):
     xs = _as_tuple(xs, "dot")
     if len(ws) != len(xs):
         raise ValueError(f"dot() needs equally long inputs, got {len(ws)} weights and {len(xs)} inputs")
-    if bias is None:
-        return _dot(*ws, *xs) if ws else 0.0
-    return _dot(*ws, *xs, bias)
+    args = (*ws, *xs) if bias is None else (*ws, *xs, bias)
+    if not args:
+        return 0.0
+    for a in args:
+        if type(a) is not Value:
+            return _dot(*args)  # the general path wraps plain numbers as constants
+    return _node(_dot_forward(*[a.data for a in args]), args, _dot)  # all Values: the fast path
 
 
 def logsumexp(values):

@@ -298,6 +298,18 @@ def test_method_fast_path_equals_the_primitive_call(name):
         assert (fast.data, fast.op, a.grad) == (general.data, general.op, b.grad)
 
 
+@given(st.lists(st.floats(-3, 3), min_size=3, max_size=7).filter(lambda v: len(v) % 2))
+def test_dot_fast_path_equals_the_general_path(values):
+    results = []
+    for path in ("fast", "general"):
+        args = [Value(v) for v in values]
+        n = len(args) // 2
+        out = ag.dot(args[:n], args[n : 2 * n], bias=args[-1]) if path == "fast" else ag.ops._dot(*args)
+        out.backward()
+        results.append((out.data, out.op, out.parents == tuple(args), [a.grad for a in args]))
+    assert results[0] == results[1]
+
+
 def mixed_graph(x, y):
     h = ag.dot([x, y], [y, 2.0], bias=x) * x.tanh() - ag.logsumexp([x, y, 1.0]) / (y * y + 1.0)
     return (h.sigmoid() + ag.mean([h, x]) ** 2).log()
