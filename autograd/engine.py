@@ -16,7 +16,10 @@ from contextlib import contextmanager
 
 from ._ieee import IEEEFloat
 
-__all__ = ["Value", "Primitive", "no_grad", "is_grad_enabled", "topological_order", "local_grads"]
+__all__ = [
+    "Value", "Primitive", "no_grad", "is_grad_enabled", "topological_order", "local_grads",
+    "parameter", "constant", "leaf_kind", "scope_tag",
+]  # fmt: skip
 
 
 class _ThreadState(threading.local):
@@ -100,7 +103,7 @@ class Primitive:
                 break
         else:
             return self.forward(*[_as_float(a, self.name) for a in args])
-        parents = tuple(a if type(a) is Value else _constant(a) for a in args)
+        parents = tuple(a if type(a) is Value else constant(a) for a in args)
         return _node(self.forward(*[p.data for p in parents]), parents, self)
 
     def local_grads(self, node, *, as_values=False):
@@ -196,7 +199,7 @@ class Value:
             tag = self._tag
         except AttributeError:  # the usual case, a fresh node: share the path's tag
             if path is not None:
-                self._tag = _scope_tag(path)
+                self._tag = scope_tag(path)
             return
         label = tag if type(tag) is str else tag.label
         if path is None:
@@ -204,7 +207,7 @@ class Value:
         elif label:
             self._tag = _Tag(label, path)
         else:
-            self._tag = _scope_tag(path)
+            self._tag = scope_tag(path)
 
     @property
     def is_leaf(self) -> bool:
@@ -311,8 +314,9 @@ class _Tag:
 _scope_tags: dict[str, _Tag] = {}
 
 
-def _scope_tag(path: str) -> _Tag:
-    """One shared unlabelled tag per module path, so tagging a node allocates nothing."""
+def scope_tag(path: str) -> _Tag:
+    """The shared tag of a module path: a module that writes ``node._tag = scope_tag(path)`` on an
+    unlabelled node it made tags it with one slot write (`Value._scope` reads it back)."""
     tag = _scope_tags.get(path)
     if tag is None:
         if type(path) is not str:
@@ -349,8 +353,8 @@ def _node(data, parents, op):
     return v
 
 
-def _constant(x) -> Value:
-    """A plain number entering an operation becomes a constant leaf."""
+def constant(x) -> Value:
+    """A plain number entering an operation becomes a constant leaf (pictures draw it apart)."""
     v = _new(Value)
     v.data = x if type(x) is float else _as_float(x, "Value")
     v.grad = 0.0

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numbers
 import threading
 
-from .engine import Value, gc_paused, _constant, topological_order
+from .engine import Value, gc_paused, constant, topological_order
 from .ops import identity
 
 __all__ = ["grad", "value_and_grad"]
@@ -64,7 +64,7 @@ def value_and_grad(f, argnums=0):
         if type(out) is not Value:
             if isinstance(out, Value) or not _is_real(out):
                 raise TypeError(f"grad() needs f to return a scalar (a Value or a number), got {type(out).__name__}")
-            out = _constant(out)
+            out = constant(out)
         with gc_paused():
             grads = gradients(out, wrt, as_values=as_values)
         value = out if as_values else out.data
@@ -93,7 +93,7 @@ def gradients(out: Value, wrt: list, *, as_values: bool = False) -> list:
                 acc[p] = acc[p] + c if p in acc else c
     result = [acc.get(w, 0.0) for w in wrt]
     if as_values:
-        result = [r if type(r) is Value else _constant(r) for r in result]
+        result = [r if type(r) is Value else constant(r) for r in result]
     return result
 
 

@@ -12,7 +12,7 @@ from math import isfinite as _isfinite
 from operator import mul as _mul
 
 from . import _ieee
-from .engine import Value, _constant, _data_of, _node
+from .engine import Value, constant, _data_of, _node
 from .extend import primitive
 
 __all__ = [
@@ -100,13 +100,13 @@ _logsumexp = primitive("logsumexp", derivative=lambda ans, *xs: tuple(exp(x - an
 
 def sum(values):  # noqa: A001 - the math name, like numpy.sum
     """Σ values as one node (0.0 for no values)."""
-    values = _as_tuple(values, "sum")
+    values = _as_sequence(values, "sum")
     return _sum(*values) if values else 0.0
 
 
 def mean(values):
     """(1/n) Σ values as one node."""
-    values = _as_tuple(values, "mean")
+    values = _as_sequence(values, "mean")
     if not values:
         raise ValueError("mean() of no values")
     return _mean(*values)
@@ -114,8 +114,8 @@ def mean(values):
 
 def dot(ws, xs, bias=None):
     """Σ wᵢ·xᵢ (+ bias) as one node: a neuron's pre-activation z = wᵀx + b. xs may mix floats and Values."""
-    ws = _as_tuple(ws, "dot")
-    xs = _as_tuple(xs, "dot")
+    ws = _as_sequence(ws, "dot")
+    xs = _as_sequence(xs, "dot")
     if len(ws) != len(xs):
         raise ValueError(f"dot() needs equally long inputs, got {len(ws)} weights and {len(xs)} inputs")
     args = (*ws, *xs) if bias is None else (*ws, *xs, bias)
@@ -129,7 +129,7 @@ def dot(ws, xs, bias=None):
 
 def logsumexp(values):
     """log Σ exp(values), stable for large inputs, as one node."""
-    values = _as_tuple(values, "logsumexp")
+    values = _as_sequence(values, "logsumexp")
     if not values:
         raise ValueError("logsumexp() of no values")
     return _logsumexp(*values)
@@ -137,12 +137,14 @@ def logsumexp(values):
 
 def softmax(values) -> list:
     """exp(xᵢ − logsumexp(x)) for each i: stable, and a list of Values when any input is one."""
-    values = _as_tuple(values, "softmax")
+    values = _as_sequence(values, "softmax")
     lse = logsumexp(values)
     return [exp(v - lse) for v in values]
 
 
-def _as_tuple(values, where: str) -> tuple:
+def _as_sequence(values, where: str):
+    if type(values) is tuple or type(values) is list:  # the common case, checked first
+        return values
     if isinstance(values, (Value, str, bytes)) or not hasattr(values, "__iter__"):
         raise TypeError(f"{where}() needs a sequence of numbers or Values, got {type(values).__name__}")
     return tuple(values)
@@ -166,14 +168,14 @@ def _binary_method(op, reflected=False):
     if reflected:
 
         def method(self, other):
-            other = _constant(other)
+            other = constant(other)
             return _node(forward(other.data, self.data), (other, self), op)
 
     else:
 
         def method(self, other):
             if type(other) is not Value:
-                other = _constant(other)
+                other = constant(other)
             return _node(forward(self.data, other.data), (self, other), op)
 
     return method

@@ -17,7 +17,7 @@ import os
 import tempfile
 
 from autograd import Value, dot
-from autograd.engine import parameter
+from autograd.engine import constant, parameter, scope_tag
 
 from . import activations as _activations
 from . import init as _init
@@ -155,6 +155,7 @@ class Neuron(Module):
 
     def _rename(self, prefix: str) -> None:
         self._path = prefix
+        self._tag = scope_tag(prefix)  # written straight into each node this neuron makes
         dotted = f"{prefix}." if prefix else ""
         for name, p in self._own_parameters():
             p.label = dotted + name
@@ -166,17 +167,16 @@ class Neuron(Module):
         return self._forward(x)
 
     def _forward(self, x):
-        path = self._path
         z = dot(self.w, x, bias=self.b)
-        z._scope = path
+        z._tag = self._tag
         act = self._act
         if act is None:
             return z
         a = act(z)
         if self._act_is_one_node:
-            a._scope = path
+            a._tag = self._tag
         else:
-            _tag_new_nodes(a, path)
+            _tag_new_nodes(a, self._path)
         return a
 
     def _architecture(self) -> dict:
@@ -221,6 +221,7 @@ class Layer(Module):
         return out[0] if len(out) == 1 else out
 
     def _forward(self, x) -> list:
+        x = [v if type(v) is Value else constant(v) for v in x]  # wrap plain inputs once, not once per neuron
         return [n._forward(x) for n in self.neurons]
 
     def to_numpy(self):
