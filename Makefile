@@ -36,7 +36,7 @@ demo: $(STAMP) graphviz
 
 # Re-execute every notebook in place: this is how the committed outputs are made.
 notebooks: $(STAMP) graphviz
-	cd notebooks && ../$(VENV)/bin/jupyter-execute --inplace --timeout=120 *.ipynb
+	$(PY) notebooks/execute.py
 
 # Benchmarks against micrograd 0.1.0 (never part of `make test`); writes bench/RESULTS.md.
 bench: $(STAMP)
