@@ -8,11 +8,11 @@ self-contained HTML widget. Nodes made inside `nn` modules carry their module pa
 
 from __future__ import annotations
 
+import hashlib
 import html
 import math
 import pathlib
 import re
-import uuid
 from contextlib import contextmanager
 
 import graphviz
@@ -67,6 +67,9 @@ def _dot_needed():
 
 class _Digraph(graphviz.Digraph):
     """A `graphviz.Digraph` whose rendering fails with install instructions when `dot` is missing."""
+
+    def __repr__(self) -> str:  # stable text (no memory address), so saved notebooks do not churn
+        return f"<Digraph: {self.source.count(' -> ')} edges; shown as a picture in Jupyter>"
 
     def pipe(self, *args, **kwargs):
         with _dot_needed():
@@ -379,7 +382,8 @@ class StepThrough:
 
     def _repr_html_(self) -> str:
         """One self-contained fragment: inline SVG frames, a slider, prev/play/next, plain JS."""
-        uid = "chainrule-" + uuid.uuid4().hex[:12]
+        # an id derived from the content: unique per picture, yet the same on every run
+        uid = "chainrule-" + hashlib.sha1("".join(self.frames).encode("utf-8")).hexdigest()[:12]
         frames = "".join(
             f'<div data-cr="frame" data-caption="{html.escape(cap)}" style="overflow:auto;{"" if k == 0 else "display:none"}">{svg}</div>'
             for k, (cap, svg) in enumerate(zip(self.captions, self.frames))
