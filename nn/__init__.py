@@ -13,10 +13,10 @@ checked against) is imported on first use, so NumPy is needed only there and in 
 
 from . import activations, datasets, init, losses, optim
 from .module import MLP, Layer, Module, Neuron, load
-from .train import fit
+from .train import accuracy, fit
 
 __all__ = [
-    "Module", "Neuron", "Layer", "MLP", "load", "fit",
+    "Module", "Neuron", "Layer", "MLP", "load", "fit", "accuracy",
     "activations", "init", "losses", "optim", "datasets", "reference",
 ]  # fmt: skip
 

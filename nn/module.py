@@ -224,12 +224,16 @@ class Layer(Module):
         x = [v if type(v) is Value else constant(v) for v in x]  # wrap plain inputs once, not once per neuron
         return [n._forward(x) for n in self.neurons]
 
-    def to_numpy(self):
-        """(W, b) as NumPy arrays: W (nout, nin), row j = neuron j's weights; b (nout, 1)."""
+    def to_numpy(self, grad: bool = False):
+        """(W, b) as NumPy arrays: W (nout, nin), row j = neuron j's weights; b (nout, 1).
+
+        With ``grad=True``, the same layout filled with each parameter's `.grad`: (dW, db), to
+        set beside `nn.reference.backward`."""
         import numpy as np
 
-        W = np.array([[w.data for w in n.w] for n in self.neurons], dtype=np.float64)
-        b = np.array([[n.b.data] for n in self.neurons], dtype=np.float64)
+        field = "grad" if grad else "data"
+        W = np.array([[getattr(w, field) for w in n.w] for n in self.neurons], dtype=np.float64)
+        b = np.array([[getattr(n.b, field)] for n in self.neurons], dtype=np.float64)
         return W, b
 
     def _architecture(self) -> dict:
@@ -292,9 +296,10 @@ class MLP(Module):
             x = layer._forward(x)
         return x[0] if len(x) == 1 else x
 
-    def to_numpy(self):
-        """(Ws, bs) in `nn.reference`'s layout: Ws[l] (n_l, n_{l−1}), bs[l] (n_l, 1)."""
-        pairs = [layer.to_numpy() for layer in self.layers]
+    def to_numpy(self, grad: bool = False):
+        """(Ws, bs) in `nn.reference`'s layout: Ws[l] (n_l, n_{l−1}), bs[l] (n_l, 1); with
+        ``grad=True``, (dWs, dbs) from the parameters' `.grad` in the same layout."""
+        pairs = [layer.to_numpy(grad) for layer in self.layers]
         return [W for W, _ in pairs], [b for _, b in pairs]
 
     def _architecture(self) -> dict:

@@ -360,3 +360,14 @@ def test_the_good_document_used_for_bad_files_loads(tmp_path):
     path = tmp_path / "model.json"
     path.write_text(json.dumps(_good_document()))
     assert repr(nn.load(path)) == "MLP(2 -> 2 relu -> 1 linear)"
+
+
+def test_to_numpy_with_grad_gives_dW_db_in_the_reference_layout():
+    model = nn.MLP(3, [4, 2], activation="tanh", seed=1)
+    out = model([0.5, -1.0, 2.0])
+    (out[0] * 2.0 + out[1]).backward()
+    dWs, dbs = model.to_numpy(grad=True)
+    assert [W.shape for W in dWs] == [(4, 3), (2, 4)] and [b.shape for b in dbs] == [(4, 1), (2, 1)]
+    assert dWs[1][0, 2] == model.layers[1].neurons[0].w[2].grad
+    assert dbs[0][3, 0] == model.layers[0].neurons[3].b.grad
+    assert np.any(dWs[0] != 0.0)
