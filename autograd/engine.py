@@ -297,7 +297,12 @@ class Value:
                 a.grad += g * da
                 b.grad += g * db
             else:
-                for p, d in zip(parents, derivative_on_floats(op, node.data, [p.data for p in parents])):
+                xs = [p.data for p in parents]
+                try:
+                    partials = op.derivative(node.data, *xs)
+                except (ArithmeticError, ValueError):
+                    partials = derivative_on_floats(op, node.data, xs)
+                for p, d in zip(parents, partials):
                     p.grad += g * d
 
 

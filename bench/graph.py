@@ -30,10 +30,17 @@ try:
 except ImportError:  # pragma: no cover - `make bench` installs it
     sys.exit("bench/graph.py needs micrograd: pip install -e '.[bench]' (make bench does this)")
 
-try:
-    import torch
-except ImportError:
-    torch = None
+torch = None  # imported in run(), so that merely loading this module changes no other benchmark's heap
+
+
+def _import_torch():
+    global torch
+    try:
+        import torch as _torch
+    except ImportError:
+        return None
+    torch = _torch
+    return torch
 
 CHAIN = 1_000_000
 WIDE = 100_000
@@ -187,7 +194,7 @@ def run() -> dict:
         "mlp": (bytes_per_node(mlp_build(mlp_ours)), bytes_per_node(mlp_build(mlp_micrograd))),
     }
     torch_rows = {}
-    if torch is not None:
+    if _import_torch() is not None:
         torch_rows["chain"] = build_and_backward(lambda: chain_torch(TORCH_CHAIN), lambda r: r.backward(), repeats=1)
         torch_rows["wide"] = build_and_backward(lambda: wide_sum_torch(WIDE), lambda r: r.backward(), repeats=1)
     assert sys.getrecursionlimit() == sys_limit

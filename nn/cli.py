@@ -135,7 +135,7 @@ def _plot_history(history: dict, path: pathlib.Path) -> pathlib.Path:
         twin.plot(history["accuracy"], color="tab:orange", label="accuracy")
         twin.set_ylabel("training accuracy")
         twin.set_ylim(0, 1.02)
-    ax.set_title("training loss per epoch")
+    ax.set_title("training loss (blue) and accuracy (orange) per epoch")
     fig.tight_layout()
     fig.savefig(path, dpi=100)
     plt.close(fig)
