@@ -1,4 +1,4 @@
-"""Run every benchmark and write bench/RESULTS.md: the machine, Python, the date and every figure."""
+"""Run every benchmark; write bench/RESULTS.md (machine, Python, date, every figure) and its copy in the README."""
 
 from __future__ import annotations
 
@@ -14,6 +14,8 @@ import graph  # noqa: E402
 import moons  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
+README = Path(__file__).resolve().parents[1] / "README.md"
+START, END = "<!-- bench:start -->", "<!-- bench:end -->"
 
 
 def machine() -> str:
@@ -56,6 +58,16 @@ def main() -> None:
     )
     RESULTS.write_text(text)
     print(f"\nwrote {RESULTS}")
+    update_readme(text)
+
+
+def update_readme(results: str) -> None:
+    """Put the same figures in the README, between its bench markers (a test keeps them equal)."""
+    body = results.split("\n", 2)[2].strip()  # RESULTS.md without its title
+    text = README.read_text()
+    start, end = text.index(START) + len(START), text.index(END)
+    README.write_text(text[:start] + "\n" + body.replace("## ", "### ") + "\n" + text[end:])
+    print(f"updated {README}")
 
 
 if __name__ == "__main__":
