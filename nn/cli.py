@@ -69,6 +69,10 @@ def _check(args) -> None:
 def run(args) -> dict:
     """Train as the options say, write the four files, and return the figures it printed."""
     _check(args)
+    try:
+        import matplotlib  # noqa: F401 - checked before training, not after
+    except ImportError:
+        raise TrainError("chainrule train draws its plots with matplotlib: pip install 'chainrule[dev]'") from None
     hidden = _hidden(args.hidden)
     make = datasets.DATASETS[args.data]
     kwargs = {"n": args.samples, "seed": args.seed}
@@ -113,7 +117,7 @@ def run(args) -> dict:
         _plot_history(history, out / "loss.png"),
         _plot_boundary(model, X_train, y_train, multiclass, out / "decision_boundary.png"),
         _save_model(model, out / "model.json"),
-        _neuron_backprop(model, X_train[0], out / "neuron_backprop.html"),
+        _neuron_backprop(model, X_train, out / "neuron_backprop.html"),
     ]
     for path in written:
         print(f"wrote {path}")
@@ -180,10 +184,14 @@ def _save_model(model, path: pathlib.Path) -> pathlib.Path:
     return path
 
 
-def _neuron_backprop(model, x, path: pathlib.Path) -> pathlib.Path:
-    from autograd import Value, viz
+def _neuron_backprop(model, X, path: pathlib.Path) -> pathlib.Path:
+    """The first neuron on the first example that makes its pre-activation positive: a ReLU at
+    rest passes no gradient back, which would make a dull picture of all zeros."""
+    from autograd import Value, dot, no_grad, viz
 
     neuron = model.layers[0].neurons[0]
+    with no_grad():
+        x = next((x for x in X if dot(neuron.w, x, bias=neuron.b).data > 0), X[0])
     out = neuron([Value(v, label=f"x{i}") for i, v in enumerate(x)])
     out.label = "a"
     out.backward()
