@@ -75,7 +75,10 @@ def value_and_grad(f, argnums=0):
 
 
 def gradients(out: Value, wrt: list, *, as_values: bool = False) -> list:
-    """∂out/∂w for each w in `wrt`, by the chain rule over only the nodes that lead to a w."""
+    """∂out/∂w for each w in `wrt`, by the chain rule over only the nodes that lead to a w.
+
+    Pure: no node's `.grad` changes. `wrt` may hold any nodes of the graph, inner ones too
+    (the pictures ask for every node's gradient this way)."""
     order = topological_order(out)
     targets = set(wrt)
     leads = set()  # nodes from which some target can be reached
@@ -85,7 +88,7 @@ def gradients(out: Value, wrt: list, *, as_values: bool = False) -> list:
     acc = {out: 1.0}
     for node in reversed(order):
         g = acc.get(node)
-        if g is None or node in targets or not node._parents:
+        if g is None or not node._parents:
             continue
         for p, d in zip(node._parents, node._op.local_grads(node, as_values=as_values)):
             if p in leads:

@@ -18,6 +18,7 @@ from contextlib import contextmanager
 import graphviz
 
 from .engine import Value, leaf_kind, local_grads, topological_order
+from .functional import gradients
 
 __all__ = ["draw", "step_through", "StepThrough", "GraphvizNotFoundError"]
 
@@ -319,7 +320,7 @@ def step_through(root, *, show_local_grads=True, rankdir="LR", max_nodes=100) ->
     The order is ``reversed(topological_order(root))`` and includes the leaves: a node's grad is
     complete when it is visited, since every node that uses it came before. Frame k highlights
     the k-th node and fills in the grads of nodes visited so far (blank after). The grads are
-    this one pass's, computed here with the engine's `local_grads`; no `.grad` is touched.
+    this one pass's, from `functional.gradients`; no `.grad` is touched.
     """
     _check_options(root, rankdir, None, max_nodes)
     order = topological_order(root)
@@ -327,7 +328,7 @@ def step_through(root, *, show_local_grads=True, rankdir="LR", max_nodes=100) ->
         raise ValueError(f"the graph has {len(order)} nodes, more than max_nodes={max_nodes} frames: "
                          f"pass a bigger max_nodes= to step through it")  # fmt: skip
     visits = order[::-1]
-    grads = _one_backward_pass(visits, root)
+    grads = dict(zip(visits, gradients(root, visits)))  # this one pass's grads; no .grad is touched
     scene = _Scene(order, root, None)
     shown, graphs, captions = {}, [], []
     for k, node in enumerate(visits):
@@ -335,16 +336,6 @@ def step_through(root, *, show_local_grads=True, rankdir="LR", max_nodes=100) ->
         graphs.append(scene.digraph(shown.get, show_local_grads, rankdir, {node}, legend=True))
         captions.append(_caption(k, len(visits), node, grads[node]))
     return StepThrough(visits, graphs, captions)
-
-
-def _one_backward_pass(visits, root) -> dict:
-    """grad of every node for one pass from `root`: the chain rule, as `Value.backward` applies it."""
-    grads = dict.fromkeys(visits, 0.0)
-    grads[root] = 1.0
-    for node in visits:
-        for p, d in zip(node._parents, local_grads(node)):
-            grads[p] += grads[node] * d
-    return grads
 
 
 def _caption(k: int, n: int, node: Value, grad: float) -> str:
