@@ -257,8 +257,6 @@ class Value:
         Leaves accumulate across calls (like PyTorch); intermediate nodes are reset, so after a
         pass they hold that pass's gradients.
         """
-        if not isinstance(self, Value):
-            raise TypeError(f"backward() needs a Value, got {type(self).__name__}")
         with gc_paused():
             self._backward()
 
