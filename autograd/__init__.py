@@ -7,7 +7,7 @@
 
 from . import ops as _ops  # attaches Value's operators
 from .anomaly import detect_anomaly
-from .engine import Value, is_grad_enabled, no_grad
+from .engine import Value, is_grad_enabled, no_grad, topological_order
 from .extend import primitive
 from .functional import grad, value_and_grad
 from .gradcheck import GradcheckError, gradcheck
@@ -15,7 +15,7 @@ from .ops import cos, dot, exp, log, logsumexp, mean, relu, sigmoid, sin, softma
 from .ops import absolute as abs  # noqa: A004 - works on floats and Values alike
 
 __all__ = [
-    "Value", "no_grad", "is_grad_enabled", "detect_anomaly",
+    "Value", "topological_order", "no_grad", "is_grad_enabled", "detect_anomaly",
     "grad", "value_and_grad", "gradcheck", "GradcheckError", "primitive",
     "exp", "log", "sqrt", "tanh", "sigmoid", "relu", "sin", "cos", "abs",
     "sum", "mean", "dot", "logsumexp", "softmax",

@@ -176,6 +176,21 @@ class Value:
         return self._op.name
 
     @property
+    def primitive(self):
+        """The `Primitive` that made this node (its forward and derivative rules); None for a leaf."""
+        return self._op if self._parents or self._op not in _LEAF_KINDS else None
+
+    @property
+    def role(self) -> str | None:
+        """"input", "constant" or "parameter" for a leaf; None for a computed node."""
+        return _LEAF_KINDS.get(self._op)
+
+    @property
+    def scope(self) -> str | None:
+        """The dotted path of the module that made this node ("layers.0.neurons.3"), if any."""
+        return self._scope
+
+    @property
     def label(self) -> str:
         tag = getattr(self, "_tag", "")
         return tag if type(tag) is str else tag.label
