@@ -49,22 +49,17 @@ class AnomalyMode:
         if not math.isfinite(node.data):
             raise FloatingPointError(f"detect_anomaly: {_describe(node)} gave {node.data} at {site}")
 
-    def backward(self, order) -> None:
-        """The chain rule as in Value.backward, checking every contribution."""
-        for node in reversed(order):
-            parents = node._parents
-            if not parents:
-                continue
-            g = node.grad
-            for i, (p, d) in enumerate(zip(parents, node._op.local_grads(node))):
-                contribution = g * d
-                if not math.isfinite(contribution) and p._op is not engine.CONST:  # nobody reads a constant's grad
-                    raise FloatingPointError(
-                        f"detect_anomaly: the gradient through {_describe(node)} is {contribution} "
-                        f"for input {i} (local derivative {d}, incoming gradient {g}); "
-                        f"the node was made at {self.site(node)}"
-                    )
-                p.grad += contribution
+    def check(self, node, partials) -> None:
+        """Called by the chain-rule loop before it applies `node`'s local derivatives."""
+        g = node.grad
+        for i, (p, d) in enumerate(zip(node._parents, partials)):
+            contribution = g * d
+            if not math.isfinite(contribution) and p.role != "constant":  # nobody reads a constant's grad
+                raise FloatingPointError(
+                    f"detect_anomaly: the gradient through {_describe(node)} is {contribution} "
+                    f"for input {i} (local derivative {d}, incoming gradient {g}); "
+                    f"the node was made at {self.site(node)}"
+                )
 
 
 @contextmanager

@@ -1,9 +1,10 @@
-"""The `chainrule` command line: ``chainrule graph "tanh(w*x + b)" w=-0.5 x=2 b=0.1 -o graph.svg``.
+"""``chainrule graph "tanh(w*x + b)" w=-0.5 x=2 b=0.1 -o graph.svg``: an expression's gradients and picture.
 
 The expression is read with `ast` and checked against a small grammar (numbers, variables,
-``+ - * / **``, unary ``-``/``+`` and the engine's functions) before anything is computed; it is
-never passed to eval, exec or compile. Every user mistake ends in one line on stderr and exit
-status 2; a picture that cannot be rendered or written, in one line and status 1.
+``+ - * / **``, unary ``-``/``+`` and the one-input functions of the op table) before anything
+is computed; it is never passed to eval, exec or compile. Every user mistake ends in one line
+on stderr and exit status 2; a picture that cannot be rendered or written, in one line and
+status 1. The `chainrule` command itself (`nn.cli`) adds this subcommand with `add_graph_command`.
 """
 
 from __future__ import annotations
@@ -15,20 +16,16 @@ import pathlib
 import sys
 import unicodedata
 
-from . import ops
-from .engine import Value, topological_order
+from . import ops, viz
+from .engine import Primitive, Value, topological_order
 
-__all__ = ["main", "evaluate", "ExpressionError", "FUNCTIONS"]
-
-FUNCTIONS = {"exp": ops.exp, "log": ops.log, "sqrt": ops.sqrt, "tanh": ops.tanh, "sigmoid": ops.sigmoid,
-             "relu": ops.relu, "sin": ops.sin, "cos": ops.cos, "abs": ops.absolute}  # fmt: skip
+__all__ = ["evaluate", "functions", "ExpressionError", "CommandError", "Parser", "add_graph_command", "write_output"]
 MAX_LENGTH = 2000  # characters in an expression
 MAX_DEPTH = 100  # levels of nesting in its syntax tree
 FORMATS = (".svg", ".png", ".pdf", ".dot")
 
 _BINARY = {ast.Add: ops.add, ast.Sub: ops.sub, ast.Mult: ops.mul, ast.Div: ops.div, ast.Pow: ops.power}
 _UNARY = {ast.USub: ops.neg, ast.UAdd: None}
-_ALLOWED = "allowed: numbers, variables, + - * / **, unary - and +, and the functions " + " ".join(FUNCTIONS)
 _OPERATORS = {ast.FloorDiv: "//", ast.Mod: "%", ast.MatMult: "@", ast.LShift: "<<", ast.RShift: ">>",
               ast.BitOr: "|", ast.BitXor: "^", ast.BitAnd: "&", ast.Not: "not", ast.Invert: "~"}  # fmt: skip
 _CONSTRUCTS = {
@@ -45,6 +42,15 @@ class ExpressionError(ValueError):
     """The expression or its variables break the rules; the message is one line for the user."""
 
 
+def functions() -> dict:
+    """The functions an expression may call: every one-input primitive of the op table, by name."""
+    return {name: fn for name, fn in ops.PUBLIC.items() if isinstance(fn, Primitive) and fn.arity == 1}
+
+
+def _allowed() -> str:
+    return "allowed: numbers, variables, + - * / **, unary - and +, and the functions " + " ".join(functions())
+
+
 # ---- the safe evaluator -----------------------------------------------------------------------
 def evaluate(text: str, values: dict, *, max_length: int | None = MAX_LENGTH):
     """Compute `text` on `Value`s: returns (root, {name: Value}), each variable a leaf labelled by its name.
@@ -53,9 +59,10 @@ def evaluate(text: str, values: dict, *, max_length: int | None = MAX_LENGTH):
     mistake raises `ExpressionError`. The root is a plain float when no variable is used.
     """
     tree = _parse(text, max_length)
-    names = _check(tree, text)
-    variables = _variables(names, values)
-    return _run(tree.body, variables), variables
+    table = functions()
+    names = _check(tree, text, table)
+    variables = _variables(names, values, table)
+    return _run(tree.body, variables, table), variables
 
 
 def _parse(text: str, max_length) -> ast.Expression:
@@ -79,7 +86,7 @@ def _snippet(text: str, node) -> str:
 
 
 def _not_allowed(what: str) -> ExpressionError:
-    return ExpressionError(f"not allowed: {what}; {_ALLOWED}")
+    return ExpressionError(f"not allowed: {what}; {_allowed()}")
 
 
 def _describe_constant(value, snippet: str) -> str:
@@ -87,7 +94,7 @@ def _describe_constant(value, snippet: str) -> str:
     return f"{kinds[type(value)]} {snippet}" if type(value) in kinds else snippet
 
 
-def _check(tree: ast.Expression, text: str) -> list:
+def _check(tree: ast.Expression, text: str, funcs: dict) -> list:
     """Walk the tree without recursion, reject anything outside the grammar, and list the variable names used."""
     names, stack = [], [(tree.body, 1)]
     while stack:
@@ -99,7 +106,7 @@ def _check(tree: ast.Expression, text: str) -> list:
             if type(node.value) not in (int, float):
                 raise _not_allowed(_describe_constant(node.value, _snippet(text, node)))
         elif kind is ast.Name:
-            if node.id in FUNCTIONS:
+            if node.id in funcs:
                 raise ExpressionError(f"{node.id} is a function: call it, as in {node.id}(x)")
             names.append(node.id)
         elif kind is ast.BinOp or kind is ast.UnaryOp:
@@ -109,7 +116,7 @@ def _check(tree: ast.Expression, text: str) -> list:
             children = [node.left, node.right] if kind is ast.BinOp else [node.operand]
             stack.extend((c, depth + 1) for c in reversed(children))
         elif kind is ast.Call:
-            if type(node.func) is not ast.Name or node.func.id not in FUNCTIONS:
+            if type(node.func) is not ast.Name or node.func.id not in funcs:
                 raise _not_allowed(f"calling {_snippet(text, node.func)}")
             if node.keywords or len(node.args) != 1 or type(node.args[0]) is ast.Starred:
                 raise ExpressionError(f"{node.func.id}() takes exactly one argument: {_snippet(text, node)}")
@@ -119,7 +126,7 @@ def _check(tree: ast.Expression, text: str) -> list:
     return names
 
 
-def _variables(names: list, values: dict) -> dict:
+def _variables(names: list, values: dict, table: dict) -> dict:
     """One labelled leaf per variable, in the order of `values`; every name needs a value and every value a use."""
     for name in names:
         if name not in values:
@@ -130,7 +137,7 @@ def _variables(names: list, values: dict) -> dict:
     return {name: Value(v, label=name) for name, v in values.items()}
 
 
-def _run(node, variables: dict):
+def _run(node, variables: dict, table: dict):
     """Evaluate a checked tree with the engine's primitives (depth is bounded by `_check`)."""
     kind = type(node)
     if kind is ast.Constant:
@@ -141,13 +148,13 @@ def _run(node, variables: dict):
     if kind is ast.Name:
         return variables[node.id]
     if kind is ast.BinOp:
-        return _BINARY[type(node.op)](_run(node.left, variables), _run(node.right, variables))
+        return _BINARY[type(node.op)](_run(node.left, variables, table), _run(node.right, variables, table))
     if kind is ast.UnaryOp:
-        x = _run(node.operand, variables)
+        x = _run(node.operand, variables, table)
         op = _UNARY[type(node.op)]
         return x if op is None else op(x)
     if kind is ast.Call:
-        return FUNCTIONS[node.func.id](_run(node.args[0], variables))
+        return table[node.func.id](_run(node.args[0], variables, table))
     raise AssertionError(f"_check let {kind.__name__} through")
 
 
@@ -159,7 +166,7 @@ def _assignments(items: list) -> dict:
         name = unicodedata.normalize("NFKC", name.strip())  # as Python normalises identifiers
         if not sep or not name.isidentifier() or keyword.iskeyword(name):
             raise ExpressionError(f"bad assignment {item!r}: expected name=number, as in x=2")
-        if name in FUNCTIONS:
+        if name in functions():
             raise ExpressionError(f"bad assignment {item!r}: {name} is a function, not a variable")
         try:
             value = float(number)
@@ -172,15 +179,15 @@ def _assignments(items: list) -> dict:
 
 
 # ---- the command line ----------------------------------------------------------------------------
-class _Parser(argparse.ArgumentParser):
+class Parser(argparse.ArgumentParser):
     """argparse, but a usage mistake is one line on stderr like every other error here."""
 
     def error(self, message):
         self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
-class _Failure(Exception):
-    """An error to report in one line, with its exit status."""
+class CommandError(Exception):
+    """An error to report in one line, with its exit status (2: the user's input, 1: at run time)."""
 
     def __init__(self, message: str, status: int):
         super().__init__(message)
@@ -192,7 +199,7 @@ Evaluate EXPR on chainrule Values, run backward, print the value and each variab
 gradient, and draw the computation graph (data and grad on every node).
 
 EXPR may use numbers, the variables given as name=value, + - * / **, unary - and +,
-and the functions exp log sqrt tanh sigmoid relu sin cos abs. Nothing else is accepted
+and the functions {functions}. Nothing else is accepted
 (no attributes, other calls, strings, ...), and the text is never run as Python."""
 
 _GRAPH_EXAMPLES = """\
@@ -202,45 +209,43 @@ examples:
   chainrule graph -o neg.svg -- "-x*y" x=1 y=2    (use -- before an EXPR that starts with -)"""
 
 
-def _build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="chainrule", description="See backpropagation: pictures of the chain rule on a computation graph, "
-                                                   "and an MLP trained on a toy dataset.")  # fmt: skip
-    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
-    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    graph = commands.add_parser("graph", help="draw the computation graph of an expression and print its gradients",
-                                description=_GRAPH_HELP, epilog=_GRAPH_EXAMPLES,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
+def add_graph_command(commands) -> None:
+    """Add the `graph` subcommand to an argparse subparsers object (the `chainrule` command's)."""
+    graph = commands.add_parser(
+        "graph",
+        help="draw the computation graph of an expression and print its gradients",
+        description=_GRAPH_HELP.format(functions=" ".join(functions())),
+        epilog=_GRAPH_EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     graph.add_argument("expression", metavar="EXPR", help='the expression, quoted, e.g. "tanh(w*x + b)"')
     graph.add_argument("assignments", metavar="name=value", nargs="*", help="a number for each variable, e.g. w=-0.5")
-    graph.add_argument("-o", "--output", metavar="FILE",
-                       help="write the picture here; the suffix picks the format: .svg .png .pdf (rendered by "
-                            "Graphviz's dot) or .dot (the DOT text); without -o only the gradients are printed")  # fmt: skip
-    graph.add_argument("--local-grads", action="store_true", help="write the local derivative d(out)/d(in), at the current values, on every edge")
-    graph.add_argument("--step-through", metavar="FILE.html",
-                       help="also write the backward pass one node per frame, as a standalone HTML page")  # fmt: skip
+    graph.add_argument(
+        "-o",
+        "--output",
+        metavar="FILE",
+        help="write the picture here; the suffix picks the format: .svg .png .pdf (rendered by "
+        "Graphviz's dot) or .dot (the DOT text); without -o only the gradients are printed",
+    )
+    graph.add_argument(
+        "--local-grads",
+        action="store_true",
+        help="write the local derivative d(out)/d(in), at the current values, on every edge",
+    )
+    graph.add_argument(
+        "--step-through",
+        metavar="FILE.html",
+        help="also write the backward pass one node per frame, as a standalone HTML page",
+    )
     graph.add_argument("--rankdir", choices=("LR", "TB"), default="LR", help="left to right (default) or top to bottom")
-    graph.add_argument("--max-nodes", type=_positive_int, default=500, metavar="N",
-                       help="refuse expressions whose graph has more than N nodes (default 500)")  # fmt: skip
+    graph.add_argument(
+        "--max-nodes",
+        type=_positive_int,
+        default=500,
+        metavar="N",
+        help="refuse expressions whose graph has more than N nodes (default 500)",
+    )
     graph.set_defaults(run=_graph)
-
-    from nn import cli as train_cli  # the train job belongs to nn; only its options are read here
-
-    train = commands.add_parser("train", help="train an MLP on a toy dataset; write loss and boundary plots, the model and a backprop step-through",
-                                description="Train an MLP with a progress bar, print train/test accuracy, and write "
-                                            "loss.png, decision_boundary.png, model.json and neuron_backprop.html.")  # fmt: skip
-    train_cli.add_arguments(train)
-    train.set_defaults(run=_train)
-    return parser
-
-
-def _train(args) -> None:
-    """`chainrule train`: see `nn.cli`."""
-    from nn import cli as train_cli
-
-    try:
-        train_cli.run(args)
-    except train_cli.TrainError as err:
-        raise _Failure(str(err), 2) from None
 
 
 def _positive_int(text: str) -> int:
@@ -253,29 +258,20 @@ def _positive_int(text: str) -> int:
     return n
 
 
-def _version() -> str:
-    try:
-        from importlib.metadata import version
-
-        return version("chainrule")
-    except Exception:  # not installed, only on the path
-        return "(not installed)"
-
-
 def _graph(args) -> None:
     """`chainrule graph`: evaluate, backpropagate, print the gradients, write the pictures."""
     suffix = pathlib.Path(args.output).suffix.lower() if args.output else None
     if args.output and suffix not in FORMATS:
-        raise _Failure(f"cannot tell the picture format from {args.output!r}: end it in {', '.join(FORMATS)}", 2)
+        raise CommandError(f"cannot tell the picture format from {args.output!r}: end it in {', '.join(FORMATS)}", 2)
     try:
         root, variables = evaluate(args.expression, _assignments(args.assignments))
     except ExpressionError as err:
-        raise _Failure(str(err), 2) from None
+        raise CommandError(str(err), 2) from None
     if not isinstance(root, Value):
-        raise _Failure("the expression has no variables: there is nothing to differentiate", 2)
+        raise CommandError("the expression has no variables: there is nothing to differentiate", 2)
     size = len(topological_order(root))
     if size > args.max_nodes:
-        raise _Failure(f"the expression makes {size} nodes, more than --max-nodes {args.max_nodes}", 2)
+        raise CommandError(f"the expression makes {size} nodes, more than --max-nodes {args.max_nodes}", 2)
     root.backward()
     print(f"value = {root.data:.6g}")
     for name, v in variables.items():
@@ -285,8 +281,6 @@ def _graph(args) -> None:
 
 
 def _pictures(root: Value, args, suffix) -> None:
-    from . import viz  # graphviz is only imported when a picture is asked for
-
     if not root.label:
         text = " ".join(args.expression.split())
         root.label = text if len(text) <= 40 else text[:39] + "…"
@@ -294,35 +288,20 @@ def _pictures(root: Value, args, suffix) -> None:
         if args.output:
             graph = viz.draw(root, show_local_grads=args.local_grads, rankdir=args.rankdir, max_nodes=args.max_nodes)
             data = graph.source.encode("utf-8") if suffix == ".dot" else graph.pipe(format=suffix[1:])
-            _write(args.output, lambda path: path.write_bytes(data))
+            write_output(args.output, lambda path: path.write_bytes(data))
         if args.step_through:
             steps = viz.step_through(root, rankdir=args.rankdir, max_nodes=args.max_nodes)
-            _write(args.step_through, steps.save)
+            write_output(args.step_through, steps.save)
     except viz.GraphvizNotFoundError as err:
-        raise _Failure(str(err), 1) from None
+        raise CommandError(str(err), 1) from None
 
 
-def _write(path: str, write) -> None:
-    """Call `write(Path)` after making the folder; a failure is one line."""
+def write_output(path: str, write) -> None:
+    """Call `write(Path)` after making the folder, then say so; a failure is one line (status 1)."""
     target = pathlib.Path(path)
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         write(target)
     except OSError as err:
-        raise _Failure(f"cannot write {path}: {err.strerror or err}", 1) from None
+        raise CommandError(f"cannot write {path}: {err.strerror or err}", 1) from None
     print(f"wrote {path}")
-
-
-def main(argv=None) -> int:
-    """Run the command line; returns the exit status (0 when all went well)."""
-    args = _build_parser().parse_args(argv)
-    try:
-        args.run(args)
-    except _Failure as err:
-        print(f"chainrule {args.command}: error: {err}", file=sys.stderr)
-        return err.status
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -17,14 +17,27 @@ from contextlib import contextmanager
 from ._ieee import IEEEFloat
 
 __all__ = [
-    "Value", "Primitive", "no_grad", "is_grad_enabled", "topological_order", "local_grads",
-    "parameter", "constant", "leaf_kind", "scope_tag",
-]  # fmt: skip
+    "Value",
+    "Primitive",
+    "backward_pass",
+    "no_grad",
+    "is_grad_enabled",
+    "scope",
+    "topological_order",
+    "local_grads",
+    "parameter",
+    "constant",
+    "leaf_kind",
+]
 
 
 class _ThreadState(threading.local):
     no_grad_depth = 0
     anomaly = None  # an AnomalyMode while detect_anomaly() is active in this thread
+    scope = None  # the _Tag that nodes made now are given, inside `scope(...)`
+
+    def __init__(self):
+        self.stack = []  # the enclosing scopes' tags (runs once per thread)
 
 
 _state = _ThreadState()
@@ -44,17 +57,30 @@ def _leave_mode() -> None:
         _special_modes -= 1
 
 
+_gc_lock = threading.Lock()
+_gc_pausers = 0  # passes under way in any thread; the collector runs again when the last ends
+_gc_was_enabled = False
+
+
 @contextmanager
 def gc_paused():
     """Pause the cyclic garbage collector: a pass allocates no cycles, yet on a big graph the
-    collector's rescans of every node cost more than the pass itself (measured 3-4x on 10⁶ nodes)."""
-    was_enabled = gc.isenabled()
-    gc.disable()
+    collector's rescans of every node cost more than the pass itself (measured 3-4x on 10⁶ nodes).
+
+    Counted under a lock, so passes in several threads leave the collector as they found it."""
+    global _gc_pausers, _gc_was_enabled
+    with _gc_lock:
+        if _gc_pausers == 0:
+            _gc_was_enabled = gc.isenabled()
+            gc.disable()
+        _gc_pausers += 1
     try:
         yield
     finally:
-        if was_enabled:
-            gc.enable()
+        with _gc_lock:
+            _gc_pausers -= 1
+            if _gc_pausers == 0 and _gc_was_enabled:
+                gc.enable()
 
 
 @contextmanager
@@ -72,6 +98,38 @@ def no_grad():
 def is_grad_enabled() -> bool:
     """False inside `no_grad()` in this thread."""
     return _state.no_grad_depth == 0
+
+
+class scope:
+    """``with scope("layer 1"):`` every node made inside carries ``v.scope == "layer 1"``.
+
+    Scopes nest, joined by dots (``"mlp.layer 1"``); pictures group nodes by them
+    (``draw(..., collapse="neuron")``). `nn` names each neuron's nodes this way. A scope object
+    can be entered again and again (a neuron enters its own on every call)."""
+
+    __slots__ = ("name",)
+
+    def __init__(self, name: str):
+        if type(name) is not str:
+            raise TypeError(f"scope() needs a str name, got {type(name).__name__}")
+        self.name = name
+
+    def __enter__(self):
+        state = _state
+        outer = state.scope
+        if outer is None or not outer.scope:
+            path = self.name
+        else:
+            path = f"{outer.scope}.{self.name}" if self.name else outer.scope
+        state.stack.append(outer)
+        state.scope = _scope_tag(path)
+        return self
+
+    def __exit__(self, *exc):
+        _state.scope = _state.stack.pop()
+
+    def __repr__(self):
+        return f"scope({self.name!r})"
 
 
 class Primitive:
@@ -111,15 +169,12 @@ class Primitive:
         if as_values:
             d = self.derivative(node, *node._parents)
         else:
-            d = _derivative_on_floats(self, node.data, [p.data for p in node._parents])
+            xs = [p.data for p in node._parents]
+            try:
+                d = self.derivative(node.data, *xs)
+            except (ArithmeticError, ValueError):  # x/0 or overflow inside the rule: redo it the IEEE way
+                d = self.derivative(IEEEFloat(node.data), *map(IEEEFloat, xs))
         return (d,) if self.arity == 1 else tuple(d)
-
-
-def _derivative_on_floats(op, ans, xs):
-    try:
-        return op.derivative(ans, *xs)
-    except (ArithmeticError, ValueError):  # x/0 or overflow inside the rule: redo it the IEEE way
-        return op.derivative(IEEEFloat(ans), *map(IEEEFloat, xs))
 
 
 # Leaves are of three kinds, told apart by the sentinel in their `_op` slot (the pictures show them apart).
@@ -129,7 +184,7 @@ def _no_rule(*_):
 
 LEAF = Primitive("", None, _no_rule, 0)  # a variable or input made by the user
 CONST = Primitive("", None, _no_rule, 0)  # a plain number that entered an operation
-PARAM = Primitive("", None, _no_rule, 0)  # a trainable parameter of an nn module
+PARAM = Primitive("", None, _no_rule, 0)  # a trainable parameter (see `parameter`)
 _LEAF_KINDS = {LEAF: "input", CONST: "constant", PARAM: "parameter"}
 
 
@@ -146,7 +201,8 @@ class Value:
 
     `data` is the forward value, `grad` is ∂root/∂self after `root.backward()`. Arithmetic
     (``+ - * / **``, unary ``-``, ``abs``) and the methods ``exp log sqrt tanh sigmoid relu sin
-    cos`` are primitives of `autograd.ops`.
+    cos`` are primitives of `autograd.ops`. `label` names a node in pictures; `scope` is the
+    `scope(...)` it was made in.
     """
 
     __slots__ = ("data", "grad", "_parents", "_op", "_tag")  # _tag: a label str or a _Tag; unset for most nodes
@@ -161,8 +217,11 @@ class Value:
         self.grad = 0.0
         self._parents = ()
         self._op = LEAF
+        tag = _state.scope
+        if tag is not None:
+            self._tag = tag
         if label:
-            self._tag = label
+            self.label = label
 
     # ---- what a node is ------------------------------------------------------------------
     @property
@@ -178,20 +237,16 @@ class Value:
     @property
     def primitive(self):
         """The `Primitive` that made this node (its forward and derivative rules); None for a leaf."""
-        return self._op if self._parents or self._op not in _LEAF_KINDS else None
+        return None if self._op in _LEAF_KINDS else self._op
 
     @property
     def role(self) -> str | None:
-        """"input", "constant" or "parameter" for a leaf; None for a computed node."""
+        """"input", "constant" or "parameter" for a leaf (see `parameter`, `constant`); None for a computed node."""
         return _LEAF_KINDS.get(self._op)
 
     @property
-    def scope(self) -> str | None:
-        """The dotted path of the module that made this node ("layers.0.neurons.3"), if any."""
-        return self._scope
-
-    @property
     def label(self) -> str:
+        """The node's name in pictures and reprs ("" when unnamed)."""
         tag = getattr(self, "_tag", "")
         return tag if type(tag) is str else tag.label
 
@@ -199,30 +254,14 @@ class Value:
     def label(self, text: str) -> None:
         if type(text) is not str:
             raise TypeError(f"label must be a str, got {type(text).__name__}")
-        scope = self._scope
+        scope = self.scope
         self._tag = text if scope is None else _Tag(text, scope)
 
     @property
-    def _scope(self) -> str | None:
-        """The dotted path of the nn module that made this node ("layers.0.neurons.3"), if any."""
+    def scope(self) -> str | None:
+        """The dotted name of the `scope(...)` this node was made in (e.g. "layers.0.neurons.3"), or None."""
         tag = getattr(self, "_tag", "")
         return None if type(tag) is str else tag.scope
-
-    @_scope.setter
-    def _scope(self, path: str | None) -> None:
-        try:
-            tag = self._tag
-        except AttributeError:  # the usual case, a fresh node: share the path's tag
-            if path is not None:
-                self._tag = scope_tag(path)
-            return
-        label = tag if type(tag) is str else tag.label
-        if path is None:
-            self._tag = label
-        elif label:
-            self._tag = _Tag(label, path)
-        else:
-            self._tag = scope_tag(path)
 
     @property
     def is_leaf(self) -> bool:
@@ -255,15 +294,26 @@ class Value:
     __eq__ = object.__eq__
     __hash__ = object.__hash__
 
-    def detach(self) -> "Value":
-        """A new leaf with the same data, cut off from this graph."""
+    def detach(self) -> Value:
+        """A new leaf with the same data and label, cut off from this graph."""
         return Value(self.data, self.label)
 
-    def draw(self, **options):
-        """The computation graph as a graphviz picture: `autograd.viz.draw(self, **options)`."""
-        from . import viz
+    def __copy__(self) -> Value:
+        """A node with the same data, grad, parents, role, label and scope."""
+        v = _new(Value)
+        for slot in Value.__slots__:
+            if hasattr(self, slot):
+                setattr(v, slot, getattr(self, slot))
+        return v
 
-        return viz.draw(self, **options)
+    def __deepcopy__(self, memo) -> Value:
+        """A copy of the whole graph below this node, leaves keeping their roles (a parameter stays one)."""
+        import copy
+
+        v = self.__copy__()
+        memo[id(self)] = v
+        v._parents = tuple(copy.deepcopy(p, memo) for p in self._parents)
+        return v
 
     # ---- reverse mode ----------------------------------------------------------------------
     def backward(self) -> None:
@@ -273,54 +323,58 @@ class Value:
         pass they hold that pass's gradients.
         """
         with gc_paused():
-            self._backward()
-
-    def _backward(self) -> None:
-        order = topological_order(self)
-        for node in order:
-            if node._parents:
-                node.grad = 0.0
-        if self._parents:
-            self.grad = 1.0
-        else:
-            self.grad += 1.0
-        anomaly = _state.anomaly if _special_modes else None
-        if anomaly is not None:
-            anomaly.backward(order)
-            return
-        derivative_on_floats = _derivative_on_floats
-        for node in reversed(order):
-            parents = node._parents
-            if not parents:
-                continue
-            g = node.grad
-            op = node._op
-            if op.arity == 1:
-                p = parents[0]
-                try:
-                    p.grad += g * op.derivative(node.data, p.data)
-                except (ArithmeticError, ValueError):
-                    p.grad += g * derivative_on_floats(op, node.data, [p.data])
-            elif op.arity == 2:
-                a, b = parents
-                try:
-                    da, db = op.derivative(node.data, a.data, b.data)
-                except (ArithmeticError, ValueError):
-                    da, db = derivative_on_floats(op, node.data, [a.data, b.data])
-                a.grad += g * da
-                b.grad += g * db
+            order = topological_order(self)
+            for node in order:
+                if node._parents:
+                    node.grad = 0.0
+            if self._parents:
+                self.grad = 1.0
             else:
-                xs = [p.data for p in parents]
-                try:
-                    partials = op.derivative(node.data, *xs)
-                except (ArithmeticError, ValueError):
-                    partials = derivative_on_floats(op, node.data, xs)
-                for p, d in zip(parents, partials):
-                    p.grad += g * d
+                self.grad += 1.0
+            anomaly = _state.anomaly if _special_modes else None
+            backward_pass(order, check=None if anomaly is None else anomaly.check)
+
+
+def backward_pass(order: list, *, as_values: bool = False, check=None) -> None:
+    """The chain rule, written once: grad(parent) += grad(node) · ∂node/∂parent for every edge,
+    visiting `order` (parents before children) from the end.
+
+    Every caller goes through here: `Value.backward`, `grad`/`value_and_grad` (which save and
+    restore the grads they borrow), anomaly mode (``check(node, partials)`` sees each node's
+    local derivatives before they are applied). With ``as_values`` the local derivatives are
+    `Value`s, so the gradients are graphs that can be differentiated again. Seeding the root's
+    grad and zeroing the others is the caller's part.
+    """
+    for node in reversed(order):
+        parents = node._parents
+        if not parents:
+            continue
+        op = node._op
+        if as_values:
+            partials = op.local_grads(node, as_values=True)
+        else:
+            try:
+                if op.arity == 1:
+                    partials = (op.derivative(node.data, parents[0].data),)
+                else:
+                    partials = op.derivative(node.data, *[p.data for p in parents])
+            except (ArithmeticError, ValueError):  # x/0 or overflow inside the rule: redo it the IEEE way
+                partials = op.local_grads(node)
+        if check is not None:
+            check(node, partials)
+        g = node.grad
+        try:
+            for p, d in zip(parents, partials, strict=True):
+                p.grad += g * d
+        except ValueError:
+            raise ValueError(
+                f"the derivative rule of {op.name!r} returned {len(partials)} partial(s) "
+                f"for {len(parents)} input(s)"
+            ) from None
 
 
 class _Tag:
-    """A node's label and module path, kept in one slot since most nodes have neither."""
+    """A node's label and scope, kept in one slot since most nodes have neither."""
 
     __slots__ = ("label", "scope")
 
@@ -332,13 +386,10 @@ class _Tag:
 _scope_tags: dict[str, _Tag] = {}
 
 
-def scope_tag(path: str) -> _Tag:
-    """The shared tag of a module path: a module that writes ``node._tag = scope_tag(path)`` on an
-    unlabelled node it made tags it with one slot write (`Value._scope` reads it back)."""
+def _scope_tag(path: str) -> _Tag:
+    """The one shared tag of a scope path: an unlabelled node made in it gets it with one slot write."""
     tag = _scope_tags.get(path)
     if tag is None:
-        if type(path) is not str:
-            raise TypeError(f"a module path must be a str, got {type(path).__name__}")
         tag = _scope_tags[path] = _Tag("", path)
     return tag
 
@@ -351,10 +402,13 @@ _new = object.__new__
 
 
 def _node(data, parents, op):
-    """A new node with its parents recorded (or a plain leaf under no_grad)."""
+    """A new node with its parents recorded (or a plain leaf under no_grad), in the current scope."""
     v = _new(Value)
     v.data = data
     v.grad = 0.0
+    tag = _state.scope
+    if tag is not None:
+        v._tag = tag
     if _special_modes:
         if _state.no_grad_depth:
             v._parents = ()
@@ -371,25 +425,32 @@ def _node(data, parents, op):
     return v
 
 
-def constant(x) -> Value:
-    """A plain number entering an operation becomes a constant leaf (pictures draw it apart)."""
+def _leaf(x, kind, label="") -> Value:
     v = _new(Value)
     v.data = x if type(x) is float else _as_float(x, "Value")
     v.grad = 0.0
     v._parents = ()
-    v._op = CONST
+    v._op = kind
+    tag = _state.scope
+    if tag is not None:
+        v._tag = tag
+    if label:
+        v.label = label
     return v
+
+
+def constant(x) -> Value:
+    """A leaf for a plain number that entered an operation (pictures draw it apart, and show no grad)."""
+    return _leaf(x, CONST)
 
 
 def parameter(data, label: str = "") -> Value:
-    """A leaf marked as a trainable parameter (nn modules make theirs with this)."""
-    v = Value(data, label)
-    v._op = PARAM
-    return v
+    """A leaf marked as a trainable parameter: the role pictures and `nn` optimisers know it by."""
+    return _leaf(data, PARAM, label)
 
 
 def leaf_kind(v: Value) -> str | None:
-    """"input", "constant" or "parameter" for a leaf; None for a computed node."""
+    """"input", "constant" or "parameter" for a leaf; None for a computed node (same as ``v.role``)."""
     return _LEAF_KINDS.get(v._op)
 
 

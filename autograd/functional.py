@@ -10,7 +10,7 @@ from __future__ import annotations
 import numbers
 import threading
 
-from .engine import Value, gc_paused, constant, topological_order
+from .engine import Value, backward_pass, constant, gc_paused, topological_order
 from .ops import identity
 
 __all__ = ["grad", "value_and_grad"]
@@ -75,38 +75,29 @@ def value_and_grad(f, argnums=0):
 
 
 def gradients(out: Value, wrt: list, *, as_values: bool = False) -> list:
-    """∂out/∂w for each w in `wrt`, by the chain rule over only the nodes that lead to a w.
+    """∂out/∂w for each w in `wrt`, by the one chain-rule loop over the nodes that lead to a w.
 
-    Pure: no node's `.grad` changes. `wrt` may hold any nodes of the graph, inner ones too
-    (the pictures ask for every node's gradient this way)."""
+    Pure: every `.grad` it borrows is put back as it was. `wrt` may hold any nodes of the
+    graph, inner ones too (the pictures ask for every node's gradient this way)."""
     order = topological_order(out)
     targets = set(wrt)
     leads = set()  # nodes from which some target can be reached
     for node in order:  # parents come first
         if node in targets or any(p in leads for p in node._parents):
             leads.add(node)
-    acc = {out: 1.0}
-    for node in reversed(order):
-        g = acc.get(node)
-        if g is None or not node._parents:
-            continue
-        for p, d in zip(node._parents, node._op.local_grads(node, as_values=as_values)):
-            if p in leads:
-                c = _times(g, d)
-                acc[p] = acc[p] + c if p in acc else c
-    result = [acc.get(w, 0.0) for w in wrt]
+    saved = [node.grad for node in order]  # every node a pass may write to, restored below
+    for node in order:
+        node.grad = 0.0
+    out.grad = 1.0
+    try:
+        backward_pass([node for node in order if node in leads or node is out], as_values=as_values)
+        result = [w.grad if w in leads or w is out else 0.0 for w in wrt]
+    finally:
+        for node, g in zip(order, saved):
+            node.grad = g
     if as_values:
         result = [r if type(r) is Value else constant(r) for r in result]
     return result
-
-
-def _times(g, d):
-    """g · d, without building a node for a factor that is exactly 1."""
-    if type(g) is float and g == 1.0:
-        return d
-    if type(d) is float and d == 1.0:
-        return g
-    return g * d
 
 
 def _is_real(x) -> bool:

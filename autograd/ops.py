@@ -18,7 +18,7 @@ from .extend import primitive
 __all__ = [
     "add", "sub", "mul", "div", "power", "neg", "absolute", "identity",
     "exp", "log", "sqrt", "tanh", "sigmoid", "relu", "sin", "cos",
-    "sum", "mean", "dot", "logsumexp", "softmax",
+    "sum", "mean", "dot", "logsumexp", "softmax", "PUBLIC", "export",
 ]  # fmt: skip
 
 # ---- arithmetic ------------------------------------------------------------------------------
@@ -148,6 +148,27 @@ def _as_sequence(values, where: str):
     if isinstance(values, (Value, str, bytes)) or not hasattr(values, "__iter__"):
         raise TypeError(f"{where}() needs a sequence of numbers or Values, got {type(values).__name__}")
     return tuple(values)
+
+
+# ---- the public table: what `autograd` exports and the command line accepts ----------------------
+PUBLIC = {}  # name -> function; `autograd.__all__`, `chainrule graph`'s grammar and its --help read it
+
+
+def export(name: str, fn):
+    """List `fn` in the public table under `name`: ``import autograd`` exports it, and a one-input
+    primitive becomes a function of `chainrule graph` expressions (shown in its --help)."""
+    if type(name) is not str or not name.isidentifier():
+        raise ValueError(f"export() needs an identifier as the name, got {name!r}")
+    if not callable(fn):
+        raise TypeError(f"export() needs a function, got {type(fn).__name__}")
+    PUBLIC[name] = fn
+    return fn
+
+
+for _fn in (exp, log, sqrt, tanh, sigmoid, relu, sin, cos, sum, mean, dot, logsumexp, softmax):
+    export(getattr(_fn, "name", None) or _fn.__name__, _fn)
+export("abs", absolute)  # shadows the builtin on `from autograd import *`; it takes the same inputs
+del _fn
 
 
 # ---- Value's operators and methods are these primitives ------------------------------------------

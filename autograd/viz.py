@@ -17,7 +17,7 @@ from contextlib import contextmanager
 
 import graphviz
 
-from .engine import Value, leaf_kind, local_grads, topological_order
+from .engine import Value, local_grads, topological_order
 from .functional import gradients
 
 __all__ = ["draw", "step_through", "StepThrough", "GraphvizNotFoundError"]
@@ -161,7 +161,7 @@ def _users_of(order) -> dict:
     """node -> the nodes that take it as a parent (one entry per use)."""
     users = {}
     for node in order:
-        for p in node._parents:
+        for p in node.parents:
             users.setdefault(p, []).append(node)
     return users
 
@@ -171,16 +171,16 @@ def _groups(order, users, collapse) -> dict:
     leaves join the one box that uses them, and a leaf used outside its box stays visible."""
     group = {}
     for node in order:
-        scope = getattr(node, "_scope", None)
+        scope = node.scope
         if scope:
             group[node] = scope if collapse == "neuron" else ".".join(scope.split(".")[:2])
     for node in order:
-        if node._parents:
+        if node.parents:
             continue
         boxes = {group.get(u) for u in users.get(node, ())}
         if node in group and boxes != {group[node]}:
             del group[node]
-        elif node not in group and len(boxes) == 1 and None not in boxes and leaf_kind(node) != "input":
+        elif node not in group and len(boxes) == 1 and None not in boxes and node.role != "input":
             group[node] = boxes.pop()
     return group
 
@@ -196,7 +196,7 @@ class _Scene:
         self.boxes = {}  # module path -> box node id, in the order the modules compute
         for node in order:
             path = self.group.get(node)
-            if path is not None and node._parents and path not in self.boxes:
+            if path is not None and node.parents and path not in self.boxes:
                 self.boxes[path] = f"m{len(self.boxes)}"
         self.counts = {path: [0, 0] for path in self.boxes}  # [ops, parameters] folded into each box
         self.outputs = set()  # folded nodes that stay visible: used outside their box, or the root
@@ -204,8 +204,8 @@ class _Scene:
             path = self.group.get(node)
             if path is None:
                 continue
-            self.counts[path][0 if node._parents else 1] += bool(node._parents) or leaf_kind(node) == "parameter"
-            if node._parents and (node is root or any(self.group.get(u) != path for u in users.get(node, ()))):
+            self.counts[path][0 if node.parents else 1] += bool(node.parents) or node.role == "parameter"
+            if node.parents and (node is root or any(self.group.get(u) != path for u in users.get(node, ()))):
                 self.outputs.add(node)
         self.visible = [n for n in order if n not in self.group or n in self.outputs]
         self.size = len(self.visible) + len(self.boxes)
@@ -237,13 +237,13 @@ class _Scene:
                 (clusters[path] if path is not None else nodes).append((self.ids[node], attrs))
             if path is not None:
                 box = self.boxes[path]
-                for p in node._parents:
+                for p in node.parents:
                     if self.group.get(p) != path and (p, box) not in box_inputs:
                         box_inputs.add((p, box))
                         edges.append((self.ids[p], box, {}))
                 if node in self.outputs:
                     edges.append((box, self.ids[node], {}))
-            elif node._parents:
+            elif node.parents:
                 self._op(node, nodes, edges, show_local_grads, node in highlight)
         for k, (path, members) in enumerate(clusters.items()):
             with g.subgraph(name=f"cluster_{k}") as c:
@@ -263,7 +263,7 @@ class _Scene:
 
         A constant shows no grad: nothing reads it, and for an exponent it is ans·log(base), nan
         for a negative base (as in PyTorch), which would only distract."""
-        kind = leaf_kind(node)
+        kind = node.role
         if kind == "constant":
             grad = _NO_GRAD
         attrs = {"label": _value_label(node, grad), **_KIND_STYLE[kind]}
@@ -284,9 +284,9 @@ class _Scene:
         op_id = "o" + self.ids[node][1:]
         nodes.append((op_id, {**_OP_STYLE, "label": _glyph(node), **({"fillcolor": _HIGHLIGHT_FILL} if lit else {})}))
         edges.append((op_id, self.ids[node], _HIGHLIGHT_EDGE if lit else {}))
-        summed = dict.fromkeys(node._parents, 0.0)
+        summed = dict.fromkeys(node.parents, 0.0)
         if show_local_grads:
-            for p, d in zip(node._parents, local_grads(node)):
+            for p, d in zip(node.parents, local_grads(node)):
                 summed[p] += d
         for p, d in summed.items():
             attrs = {"label": _fmt(d), **_EDGE_LABEL} if show_local_grads else {}
@@ -294,12 +294,12 @@ class _Scene:
 
     def _legend(self, g, show_local_grads, highlighted) -> None:
         """A one-row key under the picture: a sample of each kind of node that appears in it."""
-        kinds = {leaf_kind(n) for n in self.visible if n is not self.root}
+        kinds = {n.role for n in self.visible if n is not self.root}
         entries = [(k, _KIND_STYLE[k]) for k in ("input", "parameter", "constant") if k in kinds]
         if None in kinds:
             entries.append(("computed", _KIND_STYLE[None]))
-        entries.append(("root", {**_KIND_STYLE[leaf_kind(self.root)], "color": _ROOT_STYLE["color"], "border": "3"}))
-        if any(n._parents for n in self.visible if n not in self.group):
+        entries.append(("root", {**_KIND_STYLE[self.root.role], "color": _ROOT_STYLE["color"], "border": "3"}))
+        if any(n.parents for n in self.visible if n not in self.group):
             entries.append(("op", _OP_STYLE))
         if self.boxes:
             entries.append(("folded module", _BOX_STYLE))
@@ -339,8 +339,8 @@ def step_through(root, *, show_local_grads=True, rankdir="LR", max_nodes=100) ->
 
 
 def _caption(k: int, n: int, node: Value, grad: float) -> str:
-    name = f"'{node.label}'" if node.label else (f"the {_glyph(node)} node" if node._parents else f"a {leaf_kind(node)}")
-    if node._parents:
+    name = f"'{node.label}'" if node.label else (f"the {_glyph(node)} node" if node.parents else f"a {node.role}")
+    if node.parents:
         return (f"step {k + 1}/{n}: {name} has grad {_fmt(grad)}; each of its inputs gets "
                 f"grad × ∂out/∂in (edge labels)")  # fmt: skip
     return f"step {k + 1}/{n}: {name} is a leaf; its grad {_fmt(grad)} is complete"

@@ -12,7 +12,8 @@ checked against) is imported on first use, so NumPy is needed only there and in 
 """
 
 from . import activations, datasets, init, losses, optim
-from .module import MLP, Layer, Module, Neuron, load
+from .module import MLP, Layer, Module, Neuron
+from .serialize import load
 from .train import accuracy, fit
 
 __all__ = [

@@ -1,21 +1,27 @@
-"""`chainrule train`: train an MLP on a dataset and write what a person wants to look at.
+"""The `chainrule` command: ``graph`` (from `autograd.cli`) and ``train``, which trains an MLP on a
+dataset and writes what a person wants to look at.
 
-Writes ``loss.png`` (loss and accuracy per epoch), ``decision_boundary.png``, ``model.json``
-(loadable with `nn.load`) and ``neuron_backprop.html`` (the backward pass of one neuron on one
-example, frame by frame). `autograd.cli` registers the command; this module owns its options.
+``train`` writes ``loss.png`` (loss and accuracy per epoch), ``decision_boundary.png``,
+``model.json`` (loadable with `nn.load`) and ``neuron_backprop.html`` (the backward pass of one
+neuron on one example, frame by frame). The command's entry point is `main` here, the top floor,
+because it sees both packages; `autograd` never imports `nn`.
 """
 
 from __future__ import annotations
 
 import argparse
 import pathlib
+import sys
 import time
 
-from . import datasets, optim
+from autograd import Value, dot, no_grad, viz
+from autograd.cli import CommandError, Parser, add_graph_command
+
+from . import datasets, optim, plots
 from .module import MLP
 from .train import accuracy, fit
 
-__all__ = ["TrainError", "add_arguments", "run"]
+__all__ = ["main", "TrainError", "add_arguments", "run"]
 
 LOSS_NAMES = {"hinge": "hinge", "bce": "bce_with_logits", "cross_entropy": "cross_entropy"}
 
@@ -114,69 +120,14 @@ def run(args) -> dict:
     except OSError as err:
         raise TrainError(f"cannot create {out}: {err.strerror or err}") from None
     written = [
-        _plot_history(history, out / "loss.png"),
-        _plot_boundary(model, X_train, y_train, multiclass, out / "decision_boundary.png"),
+        plots.history(history, out / "loss.png"),
+        plots.decision_boundary(model, X_train, y_train, multiclass, out / "decision_boundary.png"),
         _save_model(model, out / "model.json"),
         _neuron_backprop(model, X_train, out / "neuron_backprop.html"),
     ]
     for path in written:
         print(f"wrote {path}")
     return {"train_accuracy": train_acc, "test_accuracy": test_acc, "seconds": seconds, "written": written}
-
-
-def _plot_history(history: dict, path: pathlib.Path) -> pathlib.Path:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(6, 3.5))
-    ax.plot(history["loss"], label="loss")
-    ax.set_xlabel("epoch")
-    ax.set_ylabel("training loss")
-    if any(a is not None for a in history["accuracy"]):
-        twin = ax.twinx()
-        twin.plot(history["accuracy"], color="tab:orange", label="accuracy")
-        twin.set_ylabel("training accuracy")
-        twin.set_ylim(0, 1.02)
-    ax.set_title("training loss (blue) and accuracy (orange) per epoch")
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
-    return path
-
-
-def _plot_boundary(model, X, y, multiclass: bool, path: pathlib.Path, steps: int = 60) -> pathlib.Path:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    from autograd import no_grad
-
-    xs = [p[0] for p in X]
-    ys = [p[1] for p in X]
-    x0, x1 = min(xs) - 0.5, max(xs) + 0.5
-    y0, y1 = min(ys) - 0.5, max(ys) + 0.5
-    gx = [x0 + (x1 - x0) * i / (steps - 1) for i in range(steps)]
-    gy = [y0 + (y1 - y0) * j / (steps - 1) for j in range(steps)]
-    with no_grad():
-        grid = [[_predict(model([a, b]), multiclass) for a in gx] for b in gy]
-    fig, ax = plt.subplots(figsize=(5, 4.5))
-    ax.contourf(gx, gy, grid, alpha=0.35, cmap="coolwarm" if not multiclass else "viridis")
-    ax.scatter(xs, ys, c=y, s=14, cmap="coolwarm" if not multiclass else "viridis", edgecolors="k", linewidths=0.3)
-    ax.set_title("decision boundary (normalised inputs)")
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
-    return path
-
-
-def _predict(out, multiclass: bool) -> float:
-    if multiclass:
-        scores = [o.data for o in out]
-        return float(scores.index(max(scores)))
-    return 1.0 if out.data > 0 else 0.0
 
 
 def _save_model(model, path: pathlib.Path) -> pathlib.Path:
@@ -187,8 +138,6 @@ def _save_model(model, path: pathlib.Path) -> pathlib.Path:
 def _neuron_backprop(model, X, path: pathlib.Path) -> pathlib.Path:
     """The first neuron on the first example that makes its pre-activation positive: a ReLU at
     rest passes no gradient back, which would make a dull picture of all zeros."""
-    from autograd import Value, dot, no_grad, viz
-
     neuron = model.layers[0].neurons[0]
     with no_grad():
         x = next((x for x in X if dot(neuron.w, x, bias=neuron.b).data > 0), X[0])
@@ -197,3 +146,55 @@ def _neuron_backprop(model, X, path: pathlib.Path) -> pathlib.Path:
     out.backward()
     viz.step_through(out).save(path)
     return path
+
+
+# ---- the `chainrule` command ------------------------------------------------------------------
+def _build_parser() -> argparse.ArgumentParser:
+    parser = Parser(
+        prog="chainrule",
+        description="See backpropagation: pictures of the chain rule on a computation graph, "
+        "and an MLP trained on a toy dataset.",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    add_graph_command(commands)
+    train = commands.add_parser(
+        "train",
+        help="train an MLP on a toy dataset; write loss and boundary plots, the model and a backprop step-through",
+        description="Train an MLP with a progress bar, print train/test accuracy, and write "
+        "loss.png, decision_boundary.png, model.json and neuron_backprop.html.",
+    )
+    add_arguments(train)
+    train.set_defaults(run=_train)
+    return parser
+
+
+def _train(args) -> None:
+    try:
+        run(args)
+    except TrainError as err:
+        raise CommandError(str(err), 2) from None
+
+
+def _version() -> str:
+    try:
+        from importlib.metadata import version
+
+        return version("chainrule")
+    except Exception:  # not installed, only on the path
+        return "(not installed)"
+
+
+def main(argv=None) -> int:
+    """Run the `chainrule` command; returns the exit status (0 when all went well)."""
+    args = _build_parser().parse_args(argv)
+    try:
+        args.run(args)
+    except CommandError as err:
+        print(f"chainrule {args.command}: error: {err}", file=sys.stderr)
+        return err.status
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

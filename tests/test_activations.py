@@ -67,13 +67,13 @@ def test_a_registered_activation_works_in_a_model_and_tags_all_its_nodes(registr
     model = nn.MLP(2, [3, 1], activation="softplus", seed=0)
     assert repr(model) == "MLP(2 -> 3 softplus -> 1 linear)"
     neuron = model.layers[0].neurons[1]
-    a = neuron._forward([0.5, -0.25])
+    a = neuron([0.5, -0.25])
     z = sum(w.data * x for w, x in zip(neuron.w, [0.5, -0.25])) + neuron.b.data
     assert a.data == pytest.approx(math.log1p(math.exp(z)))
     out = model([0.5, -0.25])
     for node in topological_order(out):
         if node.parents:
-            assert node._scope.startswith("layers."), f"{node.op} node is untagged"
+            assert node.scope.startswith("layers."), f"{node.op} node is untagged"
     model.save(tmp_path / "m.json")
     assert nn.load(tmp_path / "m.json").state_dict() == model.state_dict()
 

@@ -10,13 +10,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from autograd import Value, cli
+from nn.cli import main
 
 NEURON = ["graph", "tanh(w*x + b)", "w=-0.5", "x=2", "b=0.1"]
 
 
 def _chainrule(*args, cwd, env=None):
     """Run the command line in a fresh interpreter, as a user would."""
-    return subprocess.run([sys.executable, "-m", "autograd.cli", *args], cwd=cwd, env=env,
+    return subprocess.run([sys.executable, "-m", "nn.cli", *args], cwd=cwd, env=env,
                           capture_output=True, text=True, timeout=60)  # fmt: skip
 
 
@@ -26,7 +27,7 @@ def _one_line_error(stderr: str) -> bool:
 
 # ---- what a valid expression gives ------------------------------------------------------------------
 def test_prints_the_value_and_each_variables_gradient(capsys):
-    assert cli.main(NEURON) == 0
+    assert main(NEURON) == 0
     w, x, b = Value(-0.5), Value(2.0), Value(0.1)
     y = (w * x + b).tanh()
     y.backward()
@@ -38,14 +39,14 @@ def test_prints_the_value_and_each_variables_gradient(capsys):
 @pytest.mark.parametrize("suffix, magic", [(".svg", b"<?xml"), (".png", b"\x89PNG"), (".pdf", b"%PDF"), (".dot", b"digraph")])
 def test_a_valid_expression_writes_each_format(tmp_path, capsys, suffix, magic):
     out = tmp_path / "pictures" / f"graph{suffix}"
-    assert cli.main([*NEURON, "-o", str(out)]) == 0
+    assert main([*NEURON, "-o", str(out)]) == 0
     assert out.read_bytes().startswith(magic)
     assert f"wrote {out}" in capsys.readouterr().out
 
 
 def test_local_grads_and_step_through_options(tmp_path):
     out, page = tmp_path / "g.dot", tmp_path / "steps.html"
-    assert cli.main(["graph", "x*x + 3*x", "x=2", "--local-grads", "-o", str(out), "--step-through", str(page)]) == 0
+    assert main(["graph", "x*x + 3*x", "x=2", "--local-grads", "-o", str(out), "--step-through", str(page)]) == 0
     assert re.search(r"label=\"?4\.0000\b", out.read_text(encoding="utf-8"))  # d(x·x)/dx = 2x on the edge
     assert page.read_text(encoding="utf-8").count("<svg") == 5  # x, 3, x*x, 3*x, the sum
 
@@ -63,7 +64,7 @@ def test_help_explains_each_option(capsys):
     for argv, words in [(["--help"], ["graph", "train"]),
                         (["graph", "--help"], ["-o", "--local-grads", "--step-through", "--rankdir", "--max-nodes", "exp log sqrt tanh"])]:  # fmt: skip
         with pytest.raises(SystemExit) as done:
-            cli.main(argv)
+            main(argv)
         assert done.value.code == 0
         text = capsys.readouterr().out
         assert all(word in text for word in words)
@@ -128,7 +129,7 @@ def test_deep_nesting_fails_cleanly_even_without_the_length_limit(expression):
 ])  # fmt: skip
 def test_mistakes_exit_2_with_one_line_naming_the_problem(capsys, argv, message):
     try:
-        status = cli.main(argv)
+        status = main(argv)
     except SystemExit as done:  # argparse's own errors
         status = done.code
     captured = capsys.readouterr()
@@ -138,16 +139,16 @@ def test_mistakes_exit_2_with_one_line_naming_the_problem(capsys, argv, message)
 
 def test_without_dot_pictures_fail_in_one_line_saying_how_to_install(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("PATH", str(tmp_path))  # an empty folder: no `dot` anywhere
-    assert cli.main([*NEURON, "-o", str(tmp_path / "g.svg")]) == 1
+    assert main([*NEURON, "-o", str(tmp_path / "g.svg")]) == 1
     err = capsys.readouterr().err
     assert _one_line_error(err) and "install Graphviz" in err
-    assert cli.main([*NEURON, "-o", str(tmp_path / "g.dot")]) == 0  # DOT text needs no dot
+    assert main([*NEURON, "-o", str(tmp_path / "g.dot")]) == 0  # DOT text needs no dot
 
 
 def test_an_unwritable_output_fails_in_one_line(tmp_path, capsys):
     blocker = tmp_path / "file"
     blocker.write_text("")
-    assert cli.main([*NEURON, "-o", str(blocker / "g.dot")]) == 1
+    assert main([*NEURON, "-o", str(blocker / "g.dot")]) == 1
     assert _one_line_error(capsys.readouterr().err)
 
 

@@ -5,7 +5,7 @@ import json
 import pytest
 
 import nn
-from autograd.cli import main
+from nn.cli import main
 
 
 @pytest.mark.parametrize("data, extra", [("moons", []), ("spiral", ["--hidden", "8"])])

@@ -3,13 +3,12 @@
 import html
 import math
 import re
-import time
 
 import graphviz
 import pytest
 
-from autograd import Value, dot, viz
-from autograd.engine import parameter, topological_order
+import autograd
+from autograd import Value, dot, parameter, scope, topological_order, viz
 
 
 def _known_graph():
@@ -157,10 +156,10 @@ def test_draw_checks_its_options():
             viz.draw(L, **bad)
 
 
-def test_value_draw_is_a_shortcut_for_viz_draw():
+def test_autograd_draw_is_viz_draw_and_a_value_keeps_its_text_repr():
     L, _ = _known_graph()
-    assert L.draw(show_local_grads=True, rankdir="TB").source == viz.draw(L, show_local_grads=True, rankdir="TB").source
-    assert "Value(" in repr(L)  # a Value keeps its text repr: no automatic picture
+    assert autograd.draw is viz.draw
+    assert "Value(" in repr(L)  # no automatic picture
 
 
 def test_numbers_show_4_decimals_and_tiny_or_huge_ones_in_scientific_notation():
@@ -237,9 +236,9 @@ def _tagged_chain(n_layers: int, steps: int):
     """A chain of 2·n_layers·steps + 1 nodes whose nodes carry module paths like nn's."""
     x = Value(0.3, "x")
     for layer in range(n_layers):
-        for _ in range(steps):
-            x = x * 1.0001
-            x._scope = f"layers.{layer}.neurons.0"
+        with scope(f"layers.{layer}.neurons.0"):
+            for _ in range(steps):
+                x = x * 1.0001
     return x
 
 
@@ -265,10 +264,9 @@ def _hand_tagged_mlp(sizes, inputs):
         for j in range(nout):
             path = f"layers.{layer}.neurons.{j}"
             ws = [parameter(0.1 * (i - j), f"{path}.w.{i}") for i in range(nin)]
-            z = dot(ws, xs, parameter(0.0, f"{path}.b"))
-            a = z.tanh()
-            z._scope = a._scope = path
-            out.append(a)
+            b = parameter(0.0, f"{path}.b")
+            with scope(path):
+                out.append(dot(ws, xs, b).tanh())
         xs = out
     return xs[0]
 
@@ -288,20 +286,18 @@ def test_collapse_folds_each_neuron_or_layer_into_one_box_with_its_inputs_and_ou
     assert by_layer.count("-> m0") == 2  # layer 0's box takes both inputs
 
 
-def test_2_16_16_1_mlp_collapsed_by_layer_renders_under_a_second():
+def test_2_16_16_1_mlp_collapsed_by_layer_renders_three_boxes():
     nn = pytest.importorskip("nn")
-    start = time.perf_counter()
     model = nn.MLP(2, [16, 16, 1], seed=0)
     loss = (model([Value(0.5, "x0"), Value(-1.0, "x1")]) - 1.0) ** 2
     loss.backward()
     svg = viz.draw(loss, collapse="layer").pipe(format="svg").decode("utf-8")
-    assert time.perf_counter() - start < 1.0
     assert svg.count("parameters") == 3 and "layers.2" in svg
 
 
-def test_hand_tagged_2_16_16_1_mlp_collapsed_by_neuron_renders_under_a_second():
-    start = time.perf_counter()
+def test_hand_scoped_2_16_16_1_mlp_collapsed_by_neuron_renders_one_box_per_neuron():
     loss = _hand_tagged_mlp([2, 16, 16, 1], [Value(0.5, "x0"), Value(-1.0, "x1")]) ** 2
     loss.backward()
-    assert b"<svg" in viz.draw(loss, collapse="neuron").pipe(format="svg")
-    assert time.perf_counter() - start < 1.0
+    g = viz.draw(loss, collapse="neuron")
+    assert g.source.count("subgraph cluster_") == 33
+    assert b"<svg" in g.pipe(format="svg")
