@@ -114,8 +114,10 @@ def mean(values):
 
 def dot(ws, xs, bias=None):
     """Σ wᵢ·xᵢ (+ bias) as one node: a neuron's pre-activation z = wᵀx + b. xs may mix floats and Values."""
-    ws = _as_sequence(ws, "dot")
-    xs = _as_sequence(xs, "dot")
+    if type(ws) is not list:  # lists skip the call: this is the hot path of every neuron
+        ws = _as_sequence(ws, "dot")
+    if type(xs) is not list:
+        xs = _as_sequence(xs, "dot")
     if len(ws) != len(xs):
         raise ValueError(f"dot() needs equally long inputs, got {len(ws)} weights and {len(xs)} inputs")
     args = (*ws, *xs) if bias is None else (*ws, *xs, bias)

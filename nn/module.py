@@ -156,7 +156,8 @@ class Neuron(Module):
 
     def __call__(self, x):
         """a = g(wᵀx + b) for one example x (a list of floats or Values)."""
-        _check_input(self, x, len(self.w))
+        if type(x) is not list or len(x) != len(self.w):  # the usual case passes one test
+            _check_input(self, x, len(self.w))
         with self._scope:
             z = dot(self.w, x, bias=self.b)
             return z if self._act is None else self._act(z)
