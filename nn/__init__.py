@@ -15,11 +15,12 @@ checked against) is imported on first use, so NumPy is needed only there and in 
 def _check_autograd() -> None:
     """Stop with one clear line when the `autograd` that imports is not chainrule's alone (HIPS
     autograd shares its folder, replaced its __init__.py, or comes first on sys.path)."""
+    import importlib
     import importlib.util
     import pathlib
 
     try:
-        from autograd import _clash
+        _clash = importlib.import_module("autograd._clash")
     except ModuleNotFoundError as err:  # an `autograd` without our files hides chainrule's
         if err.name != "autograd._clash":
             raise
