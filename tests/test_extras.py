@@ -17,7 +17,7 @@ import pytest
 
 import nn
 from autograd._optional import EXTRAS, MissingExtraError, require
-from autograd.cli import main
+from nn.cli import main
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 
@@ -107,8 +107,8 @@ def test_train_without_matplotlib_saves_the_model_and_says_how_to_get_the_plots(
     assert nn.load(out / "model.json").parameters() and (out / "neuron_backprop.html").stat().st_size > 0
     assert not (out / "loss.png").exists() and not (out / "decision_boundary.png").exists()
     assert errors.splitlines() == [
-        f"skipped {out / 'loss.png'}: drawing it needs matplotlib: pip install 'chainrule[plot]'",
-        f"skipped {out / 'decision_boundary.png'}: drawing it needs matplotlib: pip install 'chainrule[plot]'",
+        f"skipped {out / 'loss.png'}: this plot needs matplotlib: pip install 'chainrule[plot]'",
+        f"skipped {out / 'decision_boundary.png'}: this plot needs matplotlib: pip install 'chainrule[plot]'",
     ]
     assert f"wrote {out / 'model.json'}" in printed and "Traceback" not in printed + errors
 
