@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import importlib.metadata
+import math
 import pathlib
 import platform
 import shutil
@@ -18,8 +19,11 @@ import subprocess
 import sys
 import tempfile
 
-from autograd import _clash
+import autograd
+from autograd import Value, _clash
 from autograd._optional import hint
+
+from .module import MLP
 
 __all__ = ["DESCRIPTION", "Check", "add_arguments", "collect", "run"]
 
@@ -91,17 +95,11 @@ def _python() -> Check:
 def _core_engine() -> Check:
     """Backpropagate through tanh(w*x + b) and an MLP, and compare with the closed form."""
     try:
-        import math
-
-        import autograd
-        import nn
-
-        w, x, b = autograd.Value(-0.5), autograd.Value(2.0), autograd.Value(0.1)
+        w, x, b = Value(-0.5), Value(2.0), Value(0.1)
         y = (w * x + b).tanh()
         y.backward()
         expected = x.data * (1 - math.tanh(-0.9) ** 2)
-        model = nn.MLP(2, [4, 1], seed=0)
-        model([0.5, -1.0]).backward()
+        MLP(2, [4, 1], seed=0)([0.5, -1.0]).backward()
     except Exception as err:  # noqa: BLE001 - any failure here is the report's answer
         return Check("engine", False, f"{type(err).__name__}: {err}", core=True)
     if abs(w.grad - expected) > 1e-12:
@@ -145,8 +143,6 @@ def _jupyter() -> Check:
 
 def _hips() -> Check:
     """chainrule imported, so HIPS autograd is not mixed into our folder; it may still sit elsewhere on sys.path."""
-    import autograd
-
     folder = pathlib.Path(autograd.__file__).parent
     try:
         dist = importlib.metadata.distribution("autograd")
@@ -180,7 +176,6 @@ def _kernel() -> Check:
     if done.returncode != 0:
         last = (done.stderr.strip().splitlines() or ["?"])[-1]
         return Check("notebook kernel", False, f"python3 kernel ({python}) cannot import chainrule: {last}")
-    import autograd
 
     theirs = pathlib.Path(done.stdout.strip()).resolve()
     ours = pathlib.Path(autograd.__file__).resolve()
