@@ -4,11 +4,12 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: test demo bench notebooks graphviz clean
+.PHONY: test demo bench notebooks graphviz chromium clean
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet torch==2.13.0
 	$(PY) -m pip install --quiet -e '.[dev]'
 	@touch $(STAMP)
 
@@ -25,7 +26,21 @@ graphviz:
 	  fi; }
 	@command -v dot >/dev/null 2>&1 || { echo "error: installing Graphviz did not put 'dot' on PATH" >&2; exit 1; }
 
-test: $(STAMP) graphviz
+# Debian's Chromium, for the tests that open the HTML pages in a real browser (Playwright drives it;
+# never `playwright install`, which downloads a browser of its own); installed only when missing.
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
+	    echo "installing Chromium from Debian's packages"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  elif command -v apt-get >/dev/null 2>&1 && command -v sudo >/dev/null 2>&1; then \
+	    sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else \
+	    echo "error: 'chromium' is not on PATH and cannot be installed here (no apt-get as root); install the 'chromium' system package" >&2; exit 1; \
+	  fi; }
+	@command -v chromium >/dev/null 2>&1 || { echo "error: installing Chromium did not put 'chromium' on PATH" >&2; exit 1; }
+
+test: $(STAMP) graphviz chromium
 	$(PY) -m pytest
 
 # The main job: train an MLP on moons, then draw one expression's backward pass.

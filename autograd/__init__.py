@@ -10,6 +10,13 @@ listed in its help. ``abs`` and ``sum`` shadow the builtins on ``from autograd i
 accept the same inputs.
 """
 
+__chainrule__ = True  # tells this package from HIPS autograd's, which has the same import name
+
+from ._clash import check as _check_install
+
+_check_install()  # before anything else: with HIPS's files mixed in, stop with one clear line
+# ruff: noqa: E402 - the imports below come after that check, on purpose
+
 from . import ops as _ops  # attaches Value's operators
 from .anomaly import detect_anomaly
 from .engine import Value, constant, is_grad_enabled, no_grad, parameter, scope, topological_order

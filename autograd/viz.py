@@ -376,7 +376,7 @@ class StepThrough:
         # an id derived from the content: unique per picture, yet the same on every run
         uid = "chainrule-" + hashlib.sha1("".join(self.frames).encode("utf-8")).hexdigest()[:12]
         frames = "".join(
-            f'<div data-cr="frame" data-caption="{html.escape(cap)}" style="overflow:auto;{"" if k == 0 else "display:none"}">{svg}</div>'
+            f'<div data-cr="frame" data-caption="{html.escape(cap)}" style="overflow:auto;max-height:85vh;{"" if k == 0 else "display:none"}">{svg}</div>'
             for k, (cap, svg) in enumerate(zip(self.captions, self.frames))
         )  # fmt: skip
         return _WIDGET.format(uid=uid, last=len(self) - 1, caption=html.escape(self.captions[0]), frames=frames)
@@ -388,7 +388,7 @@ class StepThrough:
         return path
 
 
-_WIDGET = """<div id="{uid}" style="font-family:sans-serif;font-size:13px">
+_WIDGET = """<div id="{uid}" tabindex="0" style="font-family:sans-serif;font-size:13px">
 <div style="margin:4px 0">
 <button type="button" data-cr="step" data-by="-1">&#9664; prev</button>
 <button type="button" data-cr="play">&#9654; play</button>
@@ -413,6 +413,11 @@ _WIDGET = """<div id="{uid}" style="font-family:sans-serif;font-size:13px">
     b.onclick = function () {{ stop(); show(+slider.value + +b.getAttribute("data-by")); }};
   }});
   slider.oninput = function () {{ stop(); show(+slider.value); }};
+  box.addEventListener("keydown", function (e) {{  // left/right arrow, Home, End; the slider moves itself
+    var to = {{ArrowLeft: +slider.value - 1, ArrowRight: +slider.value + 1, Home: 0, End: frames.length - 1}}[e.key];
+    if (to === undefined || e.target === slider) return;
+    e.preventDefault(); stop(); show(to);
+  }});
   play.onclick = function () {{
     if (timer) return stop();
     if (+slider.value >= frames.length - 1) show(0);

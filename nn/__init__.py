@@ -11,6 +11,29 @@
 checked against) is imported on first use, so NumPy is needed only there and in ``to_numpy``.
 """
 
+
+def _check_autograd() -> None:
+    """Stop with one clear line when the `autograd` that imports is not chainrule's alone (HIPS
+    autograd shares its folder, replaced its __init__.py, or comes first on sys.path)."""
+    import importlib
+    import importlib.util
+    import pathlib
+
+    try:
+        _clash = importlib.import_module("autograd._clash")
+    except ModuleNotFoundError as err:  # an `autograd` without our files hides chainrule's
+        if err.name != "autograd._clash":
+            raise
+        path = pathlib.Path(__file__).resolve().parent.parent / "autograd" / "_clash.py"
+        spec = importlib.util.spec_from_file_location("_chainrule_clash", path)
+        _clash = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(_clash)
+    _clash.check()
+
+
+_check_autograd()
+# ruff: noqa: E402 - the imports below come after that check, on purpose
+
 from . import activations, datasets, init, losses, optim
 from .module import MLP, Layer, Module, Neuron
 from .serialize import load

@@ -3,7 +3,8 @@ dataset and writes what a person wants to look at.
 
 ``train`` writes ``loss.png`` (loss and accuracy per epoch), ``decision_boundary.png``,
 ``model.json`` (loadable with `nn.load`) and ``neuron_backprop.html`` (the backward pass of one
-neuron on one example, frame by frame). The command's entry point is `main` here, the top floor,
+neuron on one example, frame by frame); a picture this machine cannot draw (no matplotlib, no
+Graphviz) is skipped with one line saying how to get it, and the model is saved all the same. The command's entry point is `main` here, the top floor,
 because it sees both packages; `autograd` never imports `nn`.
 """
 
@@ -15,14 +16,17 @@ import sys
 import time
 
 from autograd import Value, dot, no_grad, viz
+from autograd._optional import MissingExtraError
 from autograd.cli import CommandError, Parser, add_graph_command
 
-from . import datasets, optim, plots
+from . import datasets, doctor, optim, plots
 from .module import MLP
 from .train import accuracy, fit
 
 __all__ = ["main", "TrainError", "add_arguments", "run"]
 
+_NO_DOT = ("it needs Graphviz's 'dot' program, which is not on PATH: install Graphviz ('sudo apt-get install "
+           "graphviz', 'brew install graphviz' or https://graphviz.org/download/)")  # fmt: skip
 LOSS_NAMES = {"hinge": "hinge", "bce": "bce_with_logits", "cross_entropy": "cross_entropy"}
 
 
@@ -75,10 +79,6 @@ def _check(args) -> None:
 def run(args) -> dict:
     """Train as the options say, write the four files, and return the figures it printed."""
     _check(args)
-    try:
-        import matplotlib  # noqa: F401 - checked before training, not after
-    except ImportError:
-        raise TrainError("chainrule train draws its plots with matplotlib: pip install 'chainrule[dev]'") from None
     hidden = _hidden(args.hidden)
     make = datasets.DATASETS[args.data]
     kwargs = {"n": args.samples, "seed": args.seed}
@@ -119,19 +119,30 @@ def run(args) -> dict:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as err:
         raise TrainError(f"cannot create {out}: {err.strerror or err}") from None
-    written = [
-        plots.history(history, out / "loss.png"),
-        plots.decision_boundary(model, X_train, y_train, multiclass, out / "decision_boundary.png"),
-        _save_model(model, out / "model.json"),
-        _neuron_backprop(model, X_train, out / "neuron_backprop.html"),
+    files = [
+        (out / "loss.png", lambda path: plots.history(history, path)),
+        (out / "decision_boundary.png", lambda path: plots.decision_boundary(model, X_train, y_train, multiclass, path)),
+        (out / "model.json", model.save),
+        (out / "neuron_backprop.html", lambda path: _neuron_backprop(model, X_train, path)),
     ]
-    for path in written:
-        print(f"wrote {path}")
-    return {"train_accuracy": train_acc, "test_accuracy": test_acc, "seconds": seconds, "written": written}
+    written, skipped = [], []
+    for path, write in files:
+        try:
+            write(path)
+        except MissingExtraError as err:
+            skipped.append(_skip(path, str(err)))
+        except viz.GraphvizNotFoundError:
+            skipped.append(_skip(path, _NO_DOT))
+        else:
+            print(f"wrote {path}")
+            written.append(path)
+    return {"train_accuracy": train_acc, "test_accuracy": test_acc, "seconds": seconds, "written": written,
+            "skipped": skipped}  # fmt: skip
 
 
-def _save_model(model, path: pathlib.Path) -> pathlib.Path:
-    model.save(path)
+def _skip(path: pathlib.Path, why: str) -> pathlib.Path:
+    """Say in one line which file was not written and how to get it."""
+    print(f"skipped {path}: {why}", file=sys.stderr)
     return path
 
 
@@ -166,6 +177,13 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     add_arguments(train)
     train.set_defaults(run=_train)
+    check = commands.add_parser(
+        "doctor",
+        help="check this installation, one line per dependency; exit status 0 when the core works",
+        description=doctor.DESCRIPTION,
+    )
+    doctor.add_arguments(check)
+    check.set_defaults(run=doctor.run)
     return parser
 
 
@@ -189,11 +207,11 @@ def main(argv=None) -> int:
     """Run the `chainrule` command; returns the exit status (0 when all went well)."""
     args = _build_parser().parse_args(argv)
     try:
-        args.run(args)
+        status = args.run(args)
     except CommandError as err:
         print(f"chainrule {args.command}: error: {err}", file=sys.stderr)
         return err.status
-    return 0
+    return status or 0
 
 
 if __name__ == "__main__":

@@ -14,6 +14,7 @@ import json
 import numbers
 
 from autograd import Value, constant, dot, parameter, scope
+from autograd._optional import require
 
 from . import activations as _activations
 from . import init as _init
@@ -208,7 +209,7 @@ class Layer(Module):
 
         With ``grad=True``, the same layout filled with each parameter's `.grad`: (dW, db), to
         set beside `nn.reference.backward`."""
-        import numpy as np
+        np = require("numpy", "to_numpy")
 
         field = "grad" if grad else "data"
         W = np.array([[getattr(w, field) for w in n.w] for n in self.neurons], dtype=np.float64)

@@ -5,16 +5,14 @@ from __future__ import annotations
 import pathlib
 
 from autograd import no_grad
+from autograd._optional import require
 
 __all__ = ["history", "decision_boundary"]
 
 
 def history(hist: dict, path: pathlib.Path) -> pathlib.Path:
     """Training loss and accuracy per epoch, as a PNG."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = _pyplot()
 
     fig, ax = plt.subplots(figsize=(6, 3.5))
     ax.plot(hist["loss"], label="loss")
@@ -34,10 +32,7 @@ def history(hist: dict, path: pathlib.Path) -> pathlib.Path:
 
 def decision_boundary(model, X, y, multiclass: bool, path: pathlib.Path, steps: int = 60) -> pathlib.Path:
     """The model's predicted class over the plane of the two (normalised) inputs, with the points, as a PNG."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = _pyplot()
 
     xs = [p[0] for p in X]
     ys = [p[1] for p in X]
@@ -55,6 +50,15 @@ def decision_boundary(model, X, y, multiclass: bool, path: pathlib.Path, steps: 
     fig.savefig(path, dpi=100)
     plt.close(fig)
     return path
+
+
+def _pyplot():
+    """matplotlib's pyplot on the file-only Agg backend; without matplotlib, one line naming the extra."""
+    matplotlib = require("matplotlib", "this plot")
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
 
 
 def _predict(out, multiclass: bool) -> float:

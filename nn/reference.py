@@ -12,7 +12,9 @@ against, so it must not use it.
 
 from __future__ import annotations
 
-import numpy as np
+from autograd._optional import require
+
+np = require("numpy", "nn.reference")
 
 __all__ = [
     "ACTIVATIONS",

@@ -132,22 +132,6 @@ def _correct_fn(name, y):
 def _progress_bar(epochs: int, progress: bool):
     if not progress:
         return range(epochs)
-    try:
-        from tqdm import tqdm
-    except ImportError:  # tqdm is optional: train without a bar
-        return _NoBar(epochs)
+    from tqdm.auto import tqdm  # a widget in Jupyter (with ipywidgets), text in a terminal
+
     return tqdm(range(epochs), desc="train", unit="epoch", leave=True)
-
-
-class _NoBar:
-    def __init__(self, epochs: int):
-        self._it = range(epochs)
-
-    def __iter__(self):
-        return iter(self._it)
-
-    def set_postfix(self, *args, **kwargs) -> None:
-        pass
-
-    def close(self) -> None:
-        pass

@@ -1,0 +1,265 @@
+"""The step-through page, opened in a real browser: Debian's Chromium, headless, driven by Playwright.
+
+No console errors; prev/next, the slider and the arrow keys change the frame; the grad each frame
+shows equals the engine's; a wide graph (a 40-term sum) either fits the window or scrolls, with
+no node cut off. Playwright drives the system's /usr/bin/chromium (`make test` installs it); it
+never downloads a browser of its own.
+"""
+
+from __future__ import annotations
+
+import math
+import pathlib
+import re
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+import autograd as ag
+from autograd import Value, viz
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+         "--disable-background-networking", "--disable-component-update", "--disable-sync"]  # fmt: skip
+VIEWPORT = {"width": 1280, "height": 800}
+COMMAND = pathlib.Path(sys.executable).with_name("chainrule")
+
+# What the page shows, read through the DOM: the visible frame, and each node's text cells.
+_STATE = """() => {
+  const frames = [...document.querySelectorAll('[data-cr="frame"]')];
+  const shown = frames.map((f, i) => getComputedStyle(f).display !== 'none' ? i : -1).filter(i => i >= 0);
+  const slider = document.querySelector('[data-cr="slider"]');
+  const caption = document.querySelector('[data-cr="caption"]').textContent;
+  const nodes = shown.length !== 1 ? [] : [...frames[shown[0]].querySelectorAll('g.node')].map(
+    g => [...g.querySelectorAll('text')].map(t => t.textContent.replace(/\\u00a0/g, ' ').trim()));
+  return {shown, slider: +slider.value, count: frames.length, caption, nodes};
+}"""
+
+# Every node of the visible frame: can it be shown whole, by scrolling its frame's box?
+_BOUNDS = """() => {
+  const frame = [...document.querySelectorAll('[data-cr="frame"]')].find(f => getComputedStyle(f).display !== 'none');
+  const style = getComputedStyle(frame), box = frame.getBoundingClientRect();
+  const scrolls = {x: ['auto', 'scroll'].includes(style.overflowX), y: ['auto', 'scroll'].includes(style.overflowY)};
+  const nodes = [...frame.querySelectorAll('g.node')].map((g, index) => {
+    const r = g.getBoundingClientRect();
+    return {left: r.left - box.left + frame.scrollLeft, top: r.top - box.top + frame.scrollTop,
+            width: r.width, height: r.height, index};
+  });
+  return {nodes, scrolls, clientWidth: frame.clientWidth, clientHeight: frame.clientHeight,
+          scrollWidth: frame.scrollWidth, scrollHeight: frame.scrollHeight,
+          boxRight: box.right, boxHeight: box.height, viewportWidth: innerWidth, viewportHeight: innerHeight};
+}"""
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory):
+    """A headless Chromium from Debian's packages, with a new empty profile."""
+    sync_api = pytest.importorskip("playwright.sync_api", reason="Playwright is not installed: pip install 'chainrule[dev]'")
+    if not pathlib.Path(CHROMIUM).exists():
+        pytest.skip("Chromium is not installed and this machine cannot install it: 'make test' does so with apt-get")
+    with sync_api.sync_playwright() as playwright:
+        context = playwright.chromium.launch_persistent_context(
+            str(tmp_path_factory.mktemp("chromium-profile")), executable_path=CHROMIUM, headless=True,
+            args=FLAGS, viewport=VIEWPORT)  # fmt: skip
+        yield context
+        context.close()
+
+
+class Page:
+    """A page opened from a file, with every console error and uncaught exception recorded."""
+
+    def __init__(self, context, path: pathlib.Path):
+        self.page = context.new_page()
+        self.errors = []
+        self.page.on("console", lambda m: self.errors.append(m.text) if m.type == "error" else None)
+        self.page.on("pageerror", lambda e: self.errors.append(str(e)))
+        self.page.goto(path.as_uri())
+
+    def state(self) -> dict:
+        return self.page.evaluate(_STATE)
+
+    def go(self, k: int) -> dict:
+        """Drag the slider to frame k, as a person would (the page listens for 'input')."""
+        self.page.evaluate(
+            "k => { const s = document.querySelector('[data-cr=\"slider\"]'); s.value = k;"
+            " s.dispatchEvent(new Event('input', {bubbles: true})); }", k)  # fmt: skip
+        return self.state()
+
+    def close(self) -> None:
+        self.page.close()
+
+
+@pytest.fixture
+def open_page(browser):
+    pages = []
+
+    def open_(path):
+        pages.append(Page(browser, path))
+        return pages[-1]
+
+    yield open_
+    for page in pages:
+        page.close()
+
+
+def _neuron():
+    """tanh(w*x + b) * x: x is used twice, so its grad is a sum of two paths."""
+    w, x, b = Value(-0.5, label="w"), Value(2.0, label="x"), Value(0.1, label="b")
+    y = (w * x + b).tanh() * x
+    y.label = "y"
+    return y, {"w": w, "x": x, "b": b}
+
+
+def _grads_shown(state) -> dict:
+    """label -> the grad its node shows (None: blank, not computed yet), for labelled nodes."""
+    shown = {}
+    for texts in state["nodes"]:
+        if not texts or texts[0].startswith(("data", "grad")):
+            continue  # an op, or a node without a label
+        cells = dict(t.split(" ", 1) if " " in t else (t, "") for t in texts[1:])
+        if "grad" in cells:
+            shown[texts[0]] = float(cells["grad"]) if cells["grad"].strip() else None
+    return shown
+
+
+def _close(shown: float, engine: float) -> bool:
+    """The page prints 4 decimals (or 4 significant digits in scientific notation)."""
+    return math.isclose(shown, engine, rel_tol=1e-3, abs_tol=5e-5)
+
+
+@pytest.fixture(scope="module")
+def neuron_page(tmp_path_factory):
+    y, leaves = _neuron()
+    steps = viz.step_through(y)
+    path = steps.save(tmp_path_factory.mktemp("pages") / "neuron.html")
+    y.backward()  # the engine's own grads, to hold the page's against
+    return path, steps, y, leaves
+
+
+def test_page_loads_with_no_console_errors_and_shows_the_first_frame(open_page, neuron_page):
+    path, steps, _, _ = neuron_page
+    page = open_page(path)
+    state = page.state()
+    assert state["count"] == len(steps) and state["shown"] == [0] and state["slider"] == 0
+    assert state["caption"] == steps.captions[0]
+    assert page.errors == []
+
+
+def test_next_prev_slider_and_arrow_keys_change_the_frame(open_page, neuron_page):
+    path, steps, _, _ = neuron_page
+    page = open_page(path)
+    last = len(steps) - 1
+    page.page.click('[data-cr="step"][data-by="1"]')
+    page.page.click('[data-cr="step"][data-by="1"]')
+    assert page.state()["shown"] == [2]
+    page.page.click('[data-cr="step"][data-by="-1"]')
+    assert page.state()["shown"] == [1]
+    assert page.go(last)["shown"] == [last]
+    page.page.click('[data-cr="step"][data-by="1"]')  # next on the last frame stays there
+    assert page.state()["shown"] == [last]
+    page.page.keyboard.press("ArrowLeft")  # the focus is on the widget's button
+    assert page.state()["shown"] == [last - 1]
+    page.page.keyboard.press("Home")
+    assert page.state()["shown"] == [0]
+    page.page.keyboard.press("ArrowRight")
+    state = page.state()
+    assert state["shown"] == [1] and state["slider"] == 1 and state["caption"] == steps.captions[1]
+    page.page.keyboard.press("End")
+    assert page.state()["shown"] == [last]
+    page.page.focus('[data-cr="slider"]')  # on the slider, the browser's own arrow handling moves one frame
+    page.page.keyboard.press("ArrowLeft")
+    assert page.state()["shown"] == [last - 1]
+    assert page.errors == []
+
+
+def test_play_runs_to_the_last_frame(open_page, neuron_page):
+    path, steps, _, _ = neuron_page
+    page = open_page(path)
+    page.page.click('[data-cr="play"]')
+    page.page.wait_for_function(f"() => +document.querySelector('[data-cr=\"slider\"]').value === {len(steps) - 1}",
+                                timeout=800 * len(steps) + 5000)  # fmt: skip
+    assert page.state()["shown"] == [len(steps) - 1]
+    assert page.errors == []
+
+
+def test_each_frame_shows_the_engines_grad_for_the_nodes_visited_so_far(open_page, neuron_page):
+    path, steps, y, leaves = neuron_page
+    page = open_page(path)
+    labelled = {"y": y, **leaves}
+    visited_at = {v.label: steps.order.index(v) for v in labelled.values()}
+    for k in range(len(steps)):
+        shown = _grads_shown(page.go(k))
+        assert set(shown) == set(labelled), f"frame {k} shows {sorted(shown)}"
+        for label, v in labelled.items():
+            if visited_at[label] <= k:
+                assert shown[label] is not None and _close(shown[label], v.grad), (k, label, shown[label], v.grad)
+            else:
+                assert shown[label] is None, f"frame {k}: {label} shows a grad before backward reaches it"
+    assert page.errors == []
+
+
+def _chainrule(*args) -> str:
+    done = subprocess.run([str(COMMAND), *args], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def test_the_commands_step_through_page_shows_the_grads_it_prints(open_page, tmp_path):
+    path = tmp_path / "cli.html"
+    printed = _chainrule("graph", "tanh(w*x + b)", "w=-0.5", "x=2", "b=0.1", "--step-through", str(path))
+    grads = {m[1]: float(m[2]) for m in re.finditer(r"^(\w+)\.grad = (\S+)$", printed, flags=re.M)}
+    assert set(grads) == {"w", "x", "b"}
+    page = open_page(path)
+    shown = _grads_shown(page.go(page.state()["count"] - 1))
+    for name, grad in grads.items():
+        assert _close(shown[name], grad), (name, shown[name], grad)
+    assert page.errors == []
+
+
+def _wide_chain(tmp):
+    """x0 + x1 + ... + x39 from the command line: a chain of 39 additions, very wide left to right."""
+    names = [f"x{i}" for i in range(40)]
+    path = tmp / "chain.html"
+    _chainrule("graph", " + ".join(names), *(f"{n}={i / 10}" for i, n in enumerate(names)), "--step-through", str(path))
+    return path
+
+
+def _wide_sum(tmp):
+    """sum(x_i * x_i) for 40 inputs with the fused sum: one node with 40 parents."""
+    xs = [Value(i / 10, label=f"x{i}") for i in range(40)]
+    total = ag.sum([x * x for x in xs])
+    return viz.step_through(total, rankdir="TB", max_nodes=200).save(tmp / "sum.html")
+
+
+@pytest.mark.parametrize("make", [_wide_chain, _wide_sum], ids=["chain-of-40-additions", "fused-sum-of-40"])
+def test_a_wide_graph_fits_or_scrolls_with_no_node_cut_off(open_page, tmp_path, make):
+    page = open_page(make(tmp_path))
+    last = page.state()["count"] - 1
+    for k in (0, last):
+        page.go(k)
+        b = page.page.evaluate(_BOUNDS)
+        assert len(b["nodes"]) >= 80
+        assert b["boxRight"] <= b["viewportWidth"], "the frame's box itself sticks out of the window"
+        wide, tall = b["scrollWidth"] > b["clientWidth"], b["scrollHeight"] > b["clientHeight"]
+        assert (not wide or b["scrolls"]["x"]) and (not tall or b["scrolls"]["y"]), "content beyond the box is hidden"
+        assert not wide or b["boxHeight"] <= b["viewportHeight"], "the box is taller than the window: its sideways scrollbar is out of sight"
+        for n in b["nodes"]:  # every node lies inside the scrollable area and fits the visible box
+            assert n["left"] >= -0.5 and n["top"] >= -0.5, n
+            assert n["left"] + n["width"] <= b["scrollWidth"] + 0.5, n
+            assert n["top"] + n["height"] <= b["scrollHeight"] + 0.5, n
+            assert n["width"] <= b["clientWidth"] and n["height"] <= b["clientHeight"], n
+        # scroll to the far corner, as a person would: the farthest node is then wholly in the window
+        far = max(b["nodes"], key=lambda n: (n["left"] + n["width"], n["top"] + n["height"]))
+        visible = page.page.evaluate("""index => {
+          const frame = [...document.querySelectorAll('[data-cr="frame"]')].find(f => getComputedStyle(f).display !== 'none');
+          frame.scrollLeft = frame.scrollWidth; frame.scrollTop = frame.scrollHeight;
+          frame.scrollIntoView({block: 'end', inline: 'end'});
+          const g = frame.querySelectorAll('g.node')[index];
+          const r = g.getBoundingClientRect(), box = frame.getBoundingClientRect();
+          return r.left >= box.left - 0.5 && r.right <= box.right + 0.5 && r.top >= box.top - 0.5 && r.bottom <= box.bottom + 0.5
+                 && r.left >= 0 && r.right <= innerWidth && r.top >= 0 && r.bottom <= innerHeight;
+        }""", far["index"])  # fmt: skip
+        assert visible, f"frame {k}: the farthest node ({far}) cannot be scrolled into view"
+    assert page.errors == []
