@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: test demo bench notebooks graphviz chromium clean
+.PHONY: test test-fast lint format demo bench notebooks graphviz chromium clean
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -42,6 +42,20 @@ chromium:
 
 test: $(STAMP) graphviz chromium
 	$(PY) -m pytest
+
+# Everything but the tests marked slow (notebooks, throwaway venvs): the quick loop while editing.
+test-fast: $(STAMP) graphviz chromium
+	$(PY) -m pytest -m "not slow"
+
+# ruff, configured in pyproject.toml: lint and formatting, checked (CI runs this) ...
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+# ... and applied.
+format: $(STAMP)
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
 
 # The main job: train an MLP on moons, then draw one expression's backward pass.
 demo: $(STAMP) graphviz

@@ -13,7 +13,6 @@ import argparse
 import ast
 import keyword
 import pathlib
-import sys
 import unicodedata
 
 from . import ops, viz

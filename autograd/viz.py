@@ -12,7 +12,6 @@ import hashlib
 import html
 import math
 import pathlib
-import re
 from contextlib import contextmanager
 
 import graphviz
@@ -314,7 +313,7 @@ class _Scene:
 
 
 # ---- step-through ------------------------------------------------------------------------------
-def step_through(root, *, show_local_grads=True, rankdir="LR", max_nodes=100) -> "StepThrough":
+def step_through(root, *, show_local_grads=True, rankdir="LR", max_nodes=100) -> StepThrough:
     """The backward pass of `root` as frames, one per node in the order backward visits them.
 
     The order is ``reversed(topological_order(root))`` and includes the leaves: a node's grad is

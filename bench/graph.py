@@ -133,7 +133,7 @@ def build_and_backward(build, backward, repeats=REPEATS):
         t_build, (leaf, root, nodes) = timed(build)
         builds.append(t_build)
         try:
-            t_back, _ = timed(lambda: backward(root))
+            t_back, _ = timed(lambda r=root: backward(r))
             backs.append(t_back)
         except RecursionError:
             error = "RecursionError"

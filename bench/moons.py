@@ -42,7 +42,7 @@ def demo_step(k, model, Value, X, y):
     losses = [(1 + -yi * scorei).relu() for yi, scorei in zip(yb, scores)]
     data_loss = sum(losses) * (1.0 / len(losses))
     alpha = 1e-4
-    reg_loss = alpha * sum((p * p for p in model.parameters()))
+    reg_loss = alpha * sum(p * p for p in model.parameters())
     total_loss = data_loss + reg_loss
     accuracy = [(yi > 0) == (scorei.data > 0) for yi, scorei in zip(yb, scores)]
     model.zero_grad()

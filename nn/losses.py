@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import numbers
 
-from autograd import Value, dot, log, logsumexp, relu, sum as _sum
+from autograd import Value, dot, log, logsumexp, relu
+from autograd import sum as _sum
 
 __all__ = [
     "binary_cross_entropy",

@@ -6,7 +6,7 @@ import math
 import pytest
 
 import nn
-from autograd import Value, log, exp
+from autograd import Value, exp, log
 from autograd.engine import topological_order
 from nn import activations
 

@@ -9,9 +9,8 @@ import numpy as np
 import pytest
 
 import nn
-from autograd import Value
-from autograd import topological_order
-from nn import Layer, MLP, Neuron, reference
+from autograd import Value, topological_order
+from nn import MLP, Layer, Neuron, reference
 
 
 def computed_nodes(root):

@@ -1,7 +1,5 @@
-"""nn.fit: it trains (moons to >= 95%, xor solved, in seconds), its step is the documents'
+"""nn.fit: it trains (moons to >= 95%, xor solved, in 60 epochs), its step is the documents'
 gradient descent, its history and progress bar, mini-batches, and its errors."""
-
-import time
 
 import pytest
 
@@ -11,26 +9,20 @@ from nn.optim import SGD, Adam
 from nn.train import accuracy
 
 
-def test_an_mlp_reaches_95_percent_training_accuracy_on_moons_in_seconds():
+def test_an_mlp_reaches_95_percent_training_accuracy_on_moons_in_60_epochs():
     X, y = datasets.moons(100, noise=0.1)
     model = MLP(2, [8, 8, 1], seed=0)
-    start = time.perf_counter()
     history = nn.fit(model, X, y, loss="bce_with_logits", optimizer=Adam(model.parameters(), lr=0.05),
                      epochs=60, progress=False)  # fmt: skip
-    elapsed = time.perf_counter() - start
     assert accuracy(model, X, y) >= 0.95
     assert history["accuracy"][-1] >= 0.95
-    assert elapsed < 10.0, f"took {elapsed:.1f} s"
 
 
-def test_an_mlp_solves_xor_in_seconds():
+def test_an_mlp_solves_xor_in_60_epochs():
     X, y = datasets.xor(100, noise=0.1)
     model = MLP(2, [4, 1], activation="tanh", seed=0)
-    start = time.perf_counter()
     nn.fit(model, X, y, epochs=60, progress=False)  # the defaults: bce_with_logits, Adam(lr=0.05)
-    elapsed = time.perf_counter() - start
     assert accuracy(model, X, y) == 1.0
-    assert elapsed < 5.0, f"took {elapsed:.1f} s"
 
 
 def test_one_full_batch_epoch_is_one_gradient_descent_step():

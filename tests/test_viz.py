@@ -75,7 +75,7 @@ def test_dot_source_holds_every_edge_label_with_local_grads():
     }  # fmt: skip
     for (parent, child), d in edges.items():
         assert _edge_label(lines, ids[v[parent]], _op_id(ids[v[child]])) == f"{d:.4f}"
-    for (parent, child), d in edges.items():  # grad(parent) = Σ edge × grad(child) reads off the picture
+    for parent, _child in edges:  # grad(parent) = Σ edge × grad(child) reads off the picture
         assert v[parent].grad == pytest.approx(sum(e * v[c].grad for (p, c), e in edges.items() if p == parent))
 
 
@@ -178,7 +178,7 @@ def test_without_dot_draw_still_gives_dot_source_and_rendering_says_how_to_insta
         with pytest.raises(viz.GraphvizNotFoundError, match=r"install Graphviz.*apt-get install graphviz"):
             render()
     with pytest.raises(graphviz.ExecutableNotFound):  # still what graphviz users catch
-        viz.step_through(L).frames
+        _ = viz.step_through(L).frames
 
 
 # ---- the step-through ----------------------------------------------------------------------------
