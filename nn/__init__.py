@@ -7,8 +7,9 @@
     >>> X, y = nn.datasets.moons(100, noise=0.1)
     >>> history = nn.fit(model, X, y, loss="bce_with_logits", epochs=5, progress=False)
 
-`nn.reference` (the documents' vectorized backprop in NumPy, the oracle every gradient is
-checked against) is imported on first use, so NumPy is needed only there and in ``to_numpy``.
+`nn.reference` (the closed-form vectorized backprop in NumPy, dW = (1/m) dZ A_prevᵀ and the
+rest, the oracle every gradient is checked against) is imported on first use, so NumPy is
+needed only there and in ``to_numpy``.
 """
 
 
