@@ -37,7 +37,7 @@ class _ThreadState(threading.local):
 
 
 _state = _ThreadState()
-_special_modes = 0  # >0 while any thread is inside no_grad() or detect_anomaly(): the slow path
+_special_modes = 0  # >0 while any thread is inside no_grad(), detect_anomaly() or a scope: the slow path
 _modes_lock = threading.Lock()
 
 
@@ -125,17 +125,30 @@ class scope:
         self._tag = _Tag("", name)  # the tag when no other scope encloses this one
 
     def __enter__(self):
-        here = _scoping
-        try:
-            outer = here.tag
-        except AttributeError:
-            outer = None
-        here.tag = self._tag if outer is None else _nested_tag(outer, self.name)
+        _enter_mode()
+        outer = _current_tag()
+        _scoping.tag = self._tag if outer is None else _nested_tag(outer, self.name)
         return self
 
     def __exit__(self, exc_type, exc, tb):
-        here = _scoping
-        here.tag = here.tag.outer
+        _scoping.tag = _scoping.tag.outer
+        _leave_mode()
+
+    def tag(self, *nodes) -> None:
+        """Name nodes already made as if they had been made inside this scope.
+
+        The same naming as ``with``, for code that makes its nodes first: each `nn` neuron tags
+        its two nodes this way on its hot path, which costs a fifth of entering the block."""
+        tag = self._tag
+        if _special_modes:
+            outer = _current_tag()
+            if outer is not None:
+                tag = _nested_tag(outer, self.name)
+        for v in nodes:
+            label = v._tag
+            if type(label) is not str:
+                label = label.label
+            v._tag = _Tag(label, tag.scope) if label else tag
 
     def __repr__(self):
         return f"scope({self.name!r})"
@@ -214,7 +227,7 @@ class Value:
     `scope(...)` it was made in.
     """
 
-    __slots__ = ("data", "grad", "_parents", "_op", "_tag")  # _tag: a label str or a _Tag; unset for most nodes
+    __slots__ = ("data", "grad", "_parents", "_op", "_tag")  # _tag: a label str ("" for most nodes) or a _Tag
     __array_ufunc__ = None  # numpy scalars defer to our reflected operators
 
     def __init__(self, data, label: str = ""):
@@ -226,9 +239,7 @@ class Value:
         self.grad = 0.0
         self._parents = ()
         self._op = LEAF
-        tag = _current_tag()
-        if tag is not None:
-            self._tag = tag
+        self._tag = _current_tag() or "" if _special_modes else ""
         if label:
             self.label = label
 
@@ -256,7 +267,7 @@ class Value:
     @property
     def label(self) -> str:
         """The node's name in pictures and reprs ("" when unnamed)."""
-        tag = getattr(self, "_tag", "")
+        tag = self._tag
         return tag if type(tag) is str else tag.label
 
     @label.setter
@@ -269,7 +280,7 @@ class Value:
     @property
     def scope(self) -> str | None:
         """The dotted name of the `scope(...)` this node was made in (e.g. "layers.0.neurons.3"), or None."""
-        tag = getattr(self, "_tag", "")
+        tag = self._tag
         return None if type(tag) is str else tag.scope
 
     @property
@@ -431,13 +442,9 @@ def _node(data, parents, op):
     v = _new(Value)
     v.data = data
     v.grad = 0.0
-    try:
-        tag = _scoping.tag
-    except AttributeError:
-        tag = _current_tag()
-    if tag is not None:
-        v._tag = tag
+    v._tag = ""
     if _special_modes:
+        v._tag = _current_tag() or ""
         if _state.no_grad_depth:
             v._parents = ()
             v._op = LEAF
@@ -459,9 +466,7 @@ def _leaf(x, kind, label="") -> Value:
     v.grad = 0.0
     v._parents = ()
     v._op = kind
-    tag = _current_tag()
-    if tag is not None:
-        v._tag = tag
+    v._tag = _current_tag() or "" if _special_modes else ""
     if label:
         v.label = label
     return v

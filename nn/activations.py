@@ -17,8 +17,8 @@ def linear(z):
     return z
 
 
-_BUILTIN = {"sigmoid": Value.sigmoid, "tanh": Value.tanh, "relu": Value.relu, "linear": linear}
-_REGISTRY = dict(_BUILTIN)
+BUILTIN = {"sigmoid": Value.sigmoid, "tanh": Value.tanh, "relu": Value.relu, "linear": linear}
+_REGISTRY = dict(BUILTIN)
 
 
 def names() -> tuple[str, ...]:
@@ -44,6 +44,6 @@ def register(name: str, fn) -> None:
         raise TypeError(f"activation name must be a non-empty str, got {name!r}")
     if not callable(fn):
         raise TypeError(f"activation {name!r} must be callable, got {type(fn).__name__}")
-    if name in _BUILTIN:
+    if name in BUILTIN:
         raise ValueError(f"{name!r} is a built-in activation and cannot be replaced; choose another name")
     _REGISTRY[name] = fn

@@ -143,6 +143,7 @@ class Neuron(Module):
         weights = _init.weights(_init.resolve(init, activation), nin, fan_out, _rng(seed, rng))
         self._activation = activation
         self._act = None if fn is _activations.linear else fn
+        self._act_is_one_node = activation in _activations.BUILTIN
         self.w = [parameter(w) for w in weights]
         self.b = parameter(0.0)
         self._adopt()
@@ -159,9 +160,17 @@ class Neuron(Module):
         """a = g(wᵀx + b) for one example x (a list of floats or Values)."""
         if type(x) is not list or len(x) != len(self.w):  # the usual case passes one test
             _check_input(self, x, len(self.w))
-        with self._scope:
-            z = dot(self.w, x, bias=self.b)
-            return z if self._act is None else self._act(z)
+        z = dot(self.w, x, bias=self.b)
+        if self._act is None:
+            self._scope.tag(z)
+            return z
+        if self._act_is_one_node:  # the hot path: name the two nodes after making them
+            a = self._act(z)
+            self._scope.tag(z, a)
+            return a
+        self._scope.tag(z)
+        with self._scope:  # a registered activation may make many nodes: all are named
+            return self._act(z)
 
     def _architecture(self) -> dict:
         return {"type": "Neuron", "nin": self.nin, "activation": self._activation}
