@@ -365,45 +365,39 @@ def backward_pass(order: list, *, as_values: bool = False, check=None) -> None:
     `Value`s, so the gradients are graphs that can be differentiated again. Seeding the root's
     grad and zeroing the others is the caller's part.
     """
+    plain = not as_values and check is None
     for node in reversed(order):
         parents = node._parents
         if not parents:
             continue
         op = node._op
-        arity = op.arity
-        if as_values:
-            partials = op.local_grads(node, as_values=True)
-        else:
-            try:  # the rule on floats, its arguments passed without building a list where arity allows
+        g = node.grad
+        if plain:  # floats, no hook: one- and two-input nodes (most of any graph) take a short cut
+            arity = op.arity
+            try:
+                if arity == 1:
+                    p = parents[0]
+                    p.grad += g * op.derivative(node.data, p.data)
+                    continue
                 if arity == 2:
                     a, b = parents
-                    partials = op.derivative(node.data, a.data, b.data)
-                elif arity == 1:
-                    partials = (op.derivative(node.data, parents[0].data),)
-                else:
-                    partials = op.derivative(node.data, *[p.data for p in parents])
+                    da, db = op.derivative(node.data, a.data, b.data)
+                    a.grad += g * da
+                    b.grad += g * db
+                    continue
+                partials = op.derivative(node.data, *[p.data for p in parents])
             except (ArithmeticError, ValueError):  # x/0 or overflow inside the rule: redo it the IEEE way
                 partials = op.local_grads(node)
-        if check is not None:
-            check(node, partials)
-        g = node.grad
-        try:
-            if arity == 2:  # the accumulation below, unrolled: a third of the time on chains of binary ops
-                a, b = parents
-                da, db = partials
-                a.grad += g * da
-                b.grad += g * db
-            else:
-                if len(partials) != len(parents):
-                    raise ValueError
-                for p, d in zip(parents, partials):
-                    p.grad += g * d
-        except (ValueError, TypeError):
-            if len(partials) == len(parents):
-                raise
+        else:
+            partials = op.local_grads(node, as_values=as_values)
+            if check is not None:
+                check(node, partials)
+        if len(partials) != len(parents):
             raise ValueError(
                 f"the derivative rule of {op.name!r} returned {len(partials)} partial(s) for {len(parents)} input(s)"
-            ) from None
+            )
+        for p, d in zip(parents, partials):
+            p.grad += g * d
 
 
 class _Tag:

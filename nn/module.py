@@ -208,7 +208,8 @@ class Layer(Module):
 
     def __call__(self, x):
         """The layer's outputs for one example: a Value when nout = 1, else a list."""
-        _check_input(self, x, self.nin)
+        if type(x) is not list or len(x) != len(self.neurons[0].w):  # the usual case passes one test
+            _check_input(self, x, self.nin)
         x = [v if type(v) is Value else constant(v) for v in x]  # wrap plain inputs once, not once per neuron
         out = [n(x) for n in self.neurons]
         return out[0] if len(out) == 1 else out
@@ -279,7 +280,8 @@ class MLP(Module):
 
     def __call__(self, x):
         """Forward one example x (a list of nin floats or Values) through every layer."""
-        _check_input(self, x, self.nin)
+        if type(x) is not list or len(x) != len(self.layers[0].neurons[0].w):
+            _check_input(self, x, self.nin)
         for layer in self.layers:
             x = layer(x)
             if type(x) is not list:  # a one-neuron layer gives a Value
