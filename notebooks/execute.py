@@ -19,12 +19,7 @@ def _merge_streams(outputs):
     merged = []
     for out in outputs:
         last = merged[-1] if merged else None
-        if (
-            out.output_type == "stream"
-            and last is not None
-            and last.output_type == "stream"
-            and last.name == out.name
-        ):
+        if out.output_type == "stream" and last is not None and last.output_type == "stream" and last.name == out.name:
             last.text += out.text
         else:
             merged.append(out)
