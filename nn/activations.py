@@ -1,7 +1,7 @@
 """Activation functions g by name: a = g(z), one node on top of a neuron's pre-activation z.
 
-"sigmoid" σ(z) = 1/(1 + e^{−z}), "tanh", "relu" max(z, 0) (documents 001, 004) and "linear"
-g(z) = z, which adds no node (document 001: a net of linear units collapses to one matrix).
+"sigmoid" σ(z) = 1/(1 + e^{−z}), "tanh", "relu" max(z, 0) and "linear" g(z) = z, which adds
+no node (a net of linear units is one affine map W̃x + b̃, however deep).
 Each is a function on `Value`s; `register` adds more under a name of your choosing.
 """
 

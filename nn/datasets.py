@@ -81,8 +81,8 @@ def xor(n: int = 100, noise: float = 0.1, seed=0):
     """The XOR problem: points around the four corners (±1, ±1), label 1 where the signs differ.
 
     Corners are used in turn, so both classes get n // 2 or n − n // 2 points. No single
-    line separates the classes, which is why a hidden layer is needed (document 001:
-    a linear network collapses to one matrix).
+    line separates the classes, which is why a hidden layer with a non-linear g is needed
+    (a linear network collapses to one matrix).
     """
     _check_n(n)
     _check_noise(noise)
@@ -120,7 +120,7 @@ def spiral(n: int = 100, classes: int = 3, noise: float = 0.2, seed=0):
 
 
 def normalize(X, mean=None, std=None):
-    """Xn = (X − mean) / std per feature (document 004: normalizing inputs).
+    """Xn = (X − mean) / std per feature, so one learning rate suits every feature's weights.
 
     mean and std are computed from X (population std) unless both are given; pass the
     training set's mean and std to normalize test data the same way. A feature with

@@ -1,9 +1,9 @@
-"""Weight initialisations from the documents, one neuron's weights at a time.
+"""Weight initialisations, one neuron's weights at a time.
 
 Weights must not all start equal: with W = 0 every hidden unit computes the same function
-and gets the same gradient, so they stay identical (document 000, symmetry). Random
+and gets the same gradient, so they stay identical (the symmetry is never broken). Random
 weights break the symmetry, so biases can and do start at 0.0. To keep each layer's
-gain near 1 (document 004 errata: vanishing/exploding gradients), Var(w) ≈ 1/n:
+gain near 1 (so gradients neither vanish nor explode with depth), Var(w) ≈ 1/n:
 Xavier for sigmoid/tanh, He for ReLU. Randomness comes only from the ``random.Random``
 passed in, never the global ``random`` state.
 """
@@ -30,9 +30,10 @@ def resolve(scheme: str, activation: str) -> str:
 def weights(scheme: str, fan_in: int, fan_out: int, rng: random.Random) -> list[float]:
     """fan_in weights for one neuron of a layer with fan_in inputs and fan_out neurons.
 
-    zeros: 0 (shows the symmetry problem, document 000); uniform: w ~ U(−0.1, 0.1)
-    (document 001); xavier: w ~ N(0, std = √(2 / (n_l + n_{l−1}))) (document 001);
-    he: w ~ N(0, std = √(2 / n_{l−1})), with n_{l−1} = fan_in and n_l = fan_out.
+    zeros: 0 (shows the symmetry problem); uniform: w ~ U(−0.1, 0.1), Var(w) = 0.01/3;
+    xavier: w ~ N(0, std = √(2 / (n_l + n_{l−1}))), Var(w) between 1/fan_in and 1/fan_out;
+    he: w ~ N(0, std = √(2 / n_{l−1})), the 2 making up for ReLU zeroing half its inputs;
+    n_{l−1} = fan_in and n_l = fan_out.
     """
     if scheme not in SCHEMES:
         hint = "; call resolve(scheme, activation) first" if scheme == "auto" else ""

@@ -1,14 +1,14 @@
-"""Losses J averaged over a batch of m examples, exactly as the documents (and `nn.reference`) write them.
+"""Losses J averaged over a batch of m examples, the same formulas as `nn.reference`.
 
 Each takes one prediction per example (a `Value` or float, or a list of them for a network
 with several outputs) and one target per example (a number, or a list). Like `nn.reference`,
 a loss sums over every output entry and divides by m. Each is built from the engine's fused
 nodes, so a batch costs one or two nodes per example plus one `dot` or `sum` for the total.
 
-    binary_cross_entropy             J = −(1/m) Σ [y log p + (1 − y) log(1 − p)]    (documents 001, 004)
+    binary_cross_entropy             J = −(1/m) Σ [y log p + (1 − y) log(1 − p)]
     binary_cross_entropy_with_logits the same with p = σ(z), from the logits z, stable for any |z|
-    mse                              J = 1/(2m) Σ (y − ŷ)²                           (document 003)
-    cross_entropy                    J = −(1/m) Σ log softmax(z)_y, integer labels y (document 001)
+    mse                              J = 1/(2m) Σ (y − ŷ)²
+    cross_entropy                    J = −(1/m) Σ log softmax(z)_y, integer labels y
     hinge                            J = (1/m) Σ max(0, 1 − y·s), targets y = ±1
 """
 
@@ -68,7 +68,7 @@ def binary_cross_entropy_with_logits(logits, targets):
 
 
 def mse(preds, targets):
-    """J = 1/(2m) Σ (y − ŷ)² over every entry (document 003): one dot node Σ dᵢ·dᵢ, then the scale."""
+    """J = 1/(2m) Σ (y − ŷ)² over every entry (∂J/∂ŷ = (ŷ − y)/m): one dot node Σ dᵢ·dᵢ, then the scale."""
     ps, ys, m = _pairs(preds, targets, "mse")
     diffs = [p - y for p, y in zip(ps, ys)]
     return dot(diffs, diffs) * (0.5 / m)

@@ -1,6 +1,6 @@
 """Optimisers: turn each parameter's grad into an update of its data, as torch.optim does.
 
-`SGD` is the documents' gradient descent W := W − η·dW (document 000), with optional momentum
+`SGD` is gradient descent W := W − η·dW (η the learning rate), with optional momentum
 and L2 weight decay; `Adam` rescales each step by running moments of the gradient. Call
 ``zero_grad()`` before each ``backward()`` (grads accumulate), then ``step()``.
 """
@@ -44,7 +44,7 @@ class Optimizer:
 class SGD(Optimizer):
     """Gradient descent: g = grad + weight_decay·p;  v = momentum·v + g;  p := p − lr·v.
 
-    With momentum = 0 this is W := W − η·dW (document 000); the velocity v starts at 0, so the
+    With momentum = 0 this is plain gradient descent W := W − η·dW; the velocity v starts at 0, so the
     first step is the plain one (as torch.optim.SGD).
     """
 

@@ -1,11 +1,11 @@
-"""The documents' vectorized backpropagation, written out in NumPy as an oracle.
+"""Vectorized backpropagation in closed form, written out in NumPy as an oracle.
 
-Column-per-example convention (documents 001, 002, 003): X is (n0, m), W[l] is
-(n_l, n_{l-1}), b[l] is (n_l, 1) and broadcasts over the m columns, A0 = X.
-Python lists are 0-based, so layer l of the documents is ``Ws[l-1]``, ``bs[l-1]``,
-``Zs[l-1]`` and ``As[l]`` (``As[0]`` is X).
+Column-per-example convention: X is (n0, m), W[l] is (n_l, n_{l-1}) (one row per neuron),
+b[l] is (n_l, 1) and broadcasts over the m columns, A0 = X. Python lists are 0-based, so
+layer l is ``Ws[l-1]``, ``bs[l-1]``, ``Zs[l-1]`` and ``As[l]`` (``As[0]`` is X).
 
-Every dZ below means ∂(m·J)/∂Z (SEEDS.md), which is why 1/m appears in dW and db.
+Every dZ below means ∂(m·J)/∂Z: the gradient of the batch's summed loss, which is why
+1/m appears in dW and db.
 This module is independent of the ``autograd`` engine: it is what the engine is checked
 against, so it must not use it.
 """
@@ -24,14 +24,14 @@ __all__ = [
     "forward",
     "loss",
     "backward",
-    "slipped_backward_002",
+    "slipped_backward_plus",
 ]
 
 ACTIVATIONS = ("sigmoid", "tanh", "relu", "linear")
 LOSSES = ("bce", "bce_with_logits", "mse", "cross_entropy", "hinge")
 
 
-# --- activations: g and g' side by side (documents 001, 004) -------------------------
+# --- activations: g and g' side by side ---------------------------------------------
 
 
 def _sigmoid(Z):
@@ -40,7 +40,7 @@ def _sigmoid(Z):
 
 
 _RULES = {
-    # name: (g, g') with g' written in terms of Z (document 004).
+    # name: (g, g') with g' written in terms of Z: σ' = σ(1 − σ), tanh' = 1 − tanh², relu' = 1{Z > 0}.
     "sigmoid": (_sigmoid, lambda Z: _sigmoid(Z) * (1.0 - _sigmoid(Z))),
     "tanh": (np.tanh, lambda Z: 1.0 - np.tanh(Z) ** 2),
     "relu": (lambda Z: np.maximum(Z, 0.0), lambda Z: (Z > 0).astype(np.float64)),
@@ -54,13 +54,13 @@ def _check_name(kind: str, name, valid: tuple[str, ...]) -> None:
 
 
 def activation(name: str, Z) -> np.ndarray:
-    """A = g(Z), element-wise: sigmoid, tanh, relu = max(Z, 0) or linear (document 001)."""
+    """A = g(Z), element-wise: sigmoid, tanh, relu = max(Z, 0) or linear g(Z) = Z."""
     _check_name("activation", name, ACTIVATIONS)
     return _RULES[name][0](np.asarray(Z, dtype=np.float64))
 
 
 def activation_derivative(name: str, Z) -> np.ndarray:
-    """g'(Z), element-wise: σ(1−σ), 1 − tanh², 1{Z>0} (0 at Z = 0), 1 (document 004)."""
+    """g'(Z), element-wise: σ(1−σ), 1 − tanh², 1{Z>0} (0 at Z = 0), 1."""
     _check_name("activation", name, ACTIVATIONS)
     return _RULES[name][1](np.asarray(Z, dtype=np.float64))
 
@@ -101,8 +101,8 @@ def _check_network(Ws, bs, activations, X):
         if b.shape != (W.shape[0], 1):
             raise ValueError(
                 f"bs[{i}] (b of layer {i + 1}) has shape {b.shape}, expected "
-                f"({W.shape[0]}, 1) = (n_{i + 1}, 1); b broadcasts over the m columns "
-                "(document 001)"
+                f"({W.shape[0]}, 1) = (n_{i + 1}, 1); b broadcasts over the m columns, "
+                "one bias per neuron shared by every example"
             )
         n_prev = W.shape[0]
     return Ws, bs, activations, X
@@ -137,7 +137,7 @@ def _check_targets(name: str, A_L: np.ndarray, Y) -> np.ndarray:
     return Y
 
 
-# --- losses (documents 000, 001, 003, 004) --------------------------------------------
+# --- losses ----------------------------------------------------------------------------
 
 
 def _log_softmax(Z: np.ndarray) -> np.ndarray:
@@ -149,10 +149,10 @@ def _log_softmax(Z: np.ndarray) -> np.ndarray:
 def loss(name: str, A_L, Y) -> float:
     """J, averaged over the m columns: bce, bce_with_logits, mse, cross_entropy or hinge.
 
-    bce: J = −(1/m) Σ [Y log A + (1−Y) log(1−A)], A probabilities (documents 001, 004).
+    bce: J = −(1/m) Σ [Y log A + (1−Y) log(1−A)], A probabilities.
     bce_with_logits: the same loss of σ(A), A the logits, as (1/m) Σ [log(1 + e^A) − Y A].
-    mse: J = 1/(2m) Σ (A − Y)² over all entries (document 003).
-    cross_entropy: J = −(1/m) Σ Y log softmax(A), softmax over the K rows (document 001).
+    mse: J = 1/(2m) Σ (A − Y)² over all entries; the 1/2 cancels the 2 of the square.
+    cross_entropy: J = −(1/m) Σ Y log softmax(A), softmax over the K rows.
     hinge: J = (1/m) Σ max(0, 1 − Y A), Y ∈ {−1, +1}.
     """
     A_L = _as_matrix("A_L (expected shape (n_L, m))", A_L)
@@ -172,7 +172,7 @@ def loss(name: str, A_L, Y) -> float:
 
 
 def _dA(name: str, A_L: np.ndarray, Y: np.ndarray) -> np.ndarray:
-    """dA = ∂(m·J)/∂A_L, one entry per example (document 003 errata: not a scalar mean)."""
+    """dA = ∂(m·J)/∂A_L: an (n_L, m) array, one entry per example, never a scalar mean over the batch."""
     if name == "bce":
         return -Y / A_L + (1.0 - Y) / (1.0 - A_L)
     if name == "bce_with_logits":
@@ -185,7 +185,7 @@ def _dA(name: str, A_L: np.ndarray, Y: np.ndarray) -> np.ndarray:
 
 
 def _output_dZ(name: str, g: str, Z_L: np.ndarray, A_L: np.ndarray, Y: np.ndarray) -> np.ndarray:
-    """dZ_L: A − Y for sigmoid + bce (documents 000, 004), else dA ∗ g'(Z_L) (document 003).
+    """dZ_L: A − Y for sigmoid + bce (σ' cancels the 1/(A(1−A)) of dA), else dA ∗ g'(Z_L), element-wise.
 
     With a linear output, bce_with_logits gives σ(Z) − Y, cross_entropy softmax(Z) − Y and
     hinge −Y·1{1 − Y Z > 0} (0 at the kink).
@@ -195,11 +195,11 @@ def _output_dZ(name: str, g: str, Z_L: np.ndarray, A_L: np.ndarray, Y: np.ndarra
     return _dA(name, A_L, Y) * activation_derivative(g, Z_L)
 
 
-# --- forward and backward (documents 000, 001, 002, 003) ------------------------------
+# --- forward and backward ------------------------------------------------------------
 
 
 def forward(Ws, bs, activations, X) -> tuple[list[np.ndarray], list[np.ndarray]]:
-    """Z[l] = W[l] A[l−1] + b[l], A[l] = g[l](Z[l]) (documents 001, 002).
+    """Z[l] = W[l] A[l−1] + b[l], A[l] = g[l](Z[l]): W of the layer itself, not of the one before.
 
     Returns (Zs, As): Zs has L entries (Zs[i] = Ws[i] @ As[i] + bs[i]), As has L + 1
     entries with As[0] = X and As[i + 1] = g(Zs[i]).
@@ -213,7 +213,7 @@ def forward(Ws, bs, activations, X) -> tuple[list[np.ndarray], list[np.ndarray]]
 
 
 def backward(Ws, bs, activations, X, Y, loss) -> tuple[list[np.ndarray], list[np.ndarray]]:
-    """dW = (1/m) dZ A_prevᵀ, db = (1/m) Σ_columns dZ, dZ_prev = Wᵀ dZ ∗ g'(Z_prev) (documents 000, 002, 003).
+    """dW = (1/m) dZ A_prevᵀ, db = (1/m) Σ_columns dZ, dZ_prev = Wᵀ dZ ∗ g'(Z_prev), ∗ element-wise.
 
     Returns (dWs, dbs) = (∂J/∂W, ∂J/∂b) for every layer, same shapes as Ws and bs, for any
     depth; the output dZ is chosen by ``loss`` and the last activation (see ``loss``).
@@ -233,17 +233,17 @@ def backward(Ws, bs, activations, X, Y, loss) -> tuple[list[np.ndarray], list[np
     return dWs, dbs
 
 
-def slipped_backward_002(Ws, bs, activations, X, Y, loss="bce"):
-    """WRONG ON PURPOSE: document 002's summary-block slip dZ1 = W2ᵀ dZ2 + g'(Z1).
+def slipped_backward_plus(Ws, bs, activations, X, Y, loss="bce"):
+    """WRONG ON PURPOSE: the common slip dZ1 = W2ᵀ dZ2 + g'(Z1), a sum where a product belongs.
 
-    The correct rule multiplies element-wise, dZ1 = W2ᵀ dZ2 ∗ g'(Z1), as 002's own
-    vectorized block says (SEEDS.md errata). Everything else matches ``backward``, so
+    The chain rule multiplies the gradient arriving at A1 by ∂A1/∂Z1 = diag(g'(Z1)), which is
+    the element-wise product dZ1 = W2ᵀ dZ2 ∗ g'(Z1). Everything else matches ``backward``, so
     only dW1 and db1 differ; kept to show that a slipped formula fails the gradient check.
     Two-layer networks only.
     """
     Ws, bs, activations, X = _check_network(Ws, bs, activations, X)
     if len(Ws) != 2:
-        raise ValueError(f"slipped_backward_002 is document 002's 2-layer net, got {len(Ws)} layers")
+        raise ValueError(f"slipped_backward_plus is for a 2-layer net, got {len(Ws)} layers")
     (Z1, Z2), (_, A1, A2) = forward(Ws, bs, activations, X)
     Y = _check_targets(loss, A2, Y)
     m = X.shape[1]

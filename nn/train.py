@@ -1,7 +1,7 @@
-"""`fit`: the documents' training loop (document 000): forward the batch, J, backward, W := W − η·dW.
+"""`fit`: the gradient-descent loop: forward the batch, J, backward, W := W − η·dW, repeat.
 
-Full batch (batch_size=None, m = every example) or mini-batches of m examples (document 003:
-m ∈ [1, #examples]), with a tqdm progress bar showing the running loss and accuracy.
+Full batch (batch_size=None, m = every example) or mini-batches of m examples
+(m ∈ [1, #examples]), with a tqdm progress bar showing the running loss and accuracy.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ def fit(model, X, y, loss="auto", optimizer=None, epochs: int = 100, batch_size=
     "auto": cross_entropy for several outputs, bce for a sigmoid output, bce_with_logits otherwise.
     For "hinge", 0/1 labels are mapped to −1/+1. optimizer: an `nn.optim` optimiser over the
     model's parameters; default ``Adam(model.parameters(), lr=0.05)``, which trains the small
-    networks of `nn.datasets` in tens of epochs (pass ``SGD(...)`` for the documents' plain step).
+    networks of `nn.datasets` in tens of epochs (pass ``SGD(...)`` for the plain step).
     batch_size: None for full batch, else mini-batches reshuffled every epoch by ``seed``.
     Each epoch's loss and accuracy are averaged over its batches, measured in the forward
     passes that trained it (before each step); accuracy is None where it has no meaning

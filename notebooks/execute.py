@@ -1,6 +1,8 @@
 """Re-execute every notebook here in place, on a fresh kernel each (`make notebooks`).
 
-No timing metadata is recorded, so re-running an unchanged notebook leaves it byte-identical.
+No timing metadata is recorded, and consecutive prints of a cell are merged into one output
+(the kernel splits them wherever its buffer happened to flush), so re-running an unchanged
+notebook leaves it byte-identical.
 """
 
 import sys
@@ -12,6 +14,18 @@ from nbclient import NotebookClient
 HERE = Path(__file__).resolve().parent
 
 
+def _merge_streams(outputs):
+    """Consecutive stdout (or stderr) outputs as one, the text joined in order."""
+    merged = []
+    for out in outputs:
+        last = merged[-1] if merged else None
+        if out.output_type == "stream" and last is not None and last.output_type == "stream" and last.name == out.name:
+            last.text += out.text
+        else:
+            merged.append(out)
+    return merged
+
+
 def main() -> int:
     for path in sorted(HERE.glob("*.ipynb")):
         nb = nbformat.read(path, as_version=4)
@@ -19,6 +33,8 @@ def main() -> int:
                        resources={"metadata": {"path": str(HERE)}}).execute()  # fmt: skip
         for cell in nb.cells:
             cell.metadata.pop("execution", None)
+            if cell.cell_type == "code":
+                cell.outputs = _merge_streams(cell.outputs)
         nbformat.write(nb, path)
         print(f"executed {path.name}")
     return 0

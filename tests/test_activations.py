@@ -1,4 +1,4 @@
-"""nn.activations: each built-in g and its derivative against the closed forms of document 004,
+"""nn.activations: each built-in g and its derivative against its closed form,
 registering new ones, and the error for an unknown name."""
 
 import math
@@ -15,7 +15,7 @@ def sigmoid(z):
     return 1.0 / (1.0 + math.exp(-z))
 
 
-CLOSED_FORMS = {  # g(z), g'(z) (document 004: σ' = σ(1 − σ), tanh' = 1 − tanh², relu' = 1{z > 0})
+CLOSED_FORMS = {  # g(z), g'(z): σ' = σ(1 − σ), tanh' = 1 − tanh², relu' = 1{z > 0}
     "sigmoid": (sigmoid, lambda z: sigmoid(z) * (1.0 - sigmoid(z))),
     "tanh": (math.tanh, lambda z: 1.0 - math.tanh(z) ** 2),
     "relu": (lambda z: max(z, 0.0), lambda z: 1.0 if z > 0 else 0.0),

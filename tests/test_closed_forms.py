@@ -1,4 +1,4 @@
-"""The heart of chainrule: backward() on an nn.MLP gives exactly the documents' dW and db.
+"""The heart of chainrule: backward() on an nn.MLP gives exactly the closed-form dW and db.
 
 Each test builds an MLP, computes the batch loss with nn.losses on Values, calls backward()
 and compares every parameter's grad with nn.reference's vectorized closed forms
@@ -74,8 +74,8 @@ def assert_backward_matches_reference(nin, nouts, acts, loss, m, seed):
 
 @settings(max_examples=150)
 @given(hidden=activations, n0=widths, n1=widths, m=batch_sizes, seed=seeds)
-def test_dW_db_match_document_000_two_layer_sigmoid_bce(hidden, n0, n1, m, seed):
-    """Document 000: dz² = a² − Y, dW² = (1/m) dz² a¹ᵀ, dz¹ = W²ᵀ dz² ∗ f′(z¹), dW¹ = (1/m) dz¹ xᵀ."""
+def test_dW_db_match_closed_form_two_layer_sigmoid_bce(hidden, n0, n1, m, seed):
+    """Sigmoid + BCE: dz² = a² − Y, dW² = (1/m) dz² a¹ᵀ, dz¹ = W²ᵀ dz² ∗ f′(z¹), dW¹ = (1/m) dz¹ xᵀ."""
     assert_backward_matches_reference(n0, [n1, 1], [hidden, "sigmoid"], "bce", m, seed)
 
 
@@ -88,8 +88,8 @@ OUTPUT_AND_LOSS = [("sigmoid", "bce")] + [
 @settings(max_examples=300)
 @given(hidden=activations, pair=st.sampled_from(OUTPUT_AND_LOSS), n0=widths, n1=widths, n2=st.integers(1, 3),
        m=batch_sizes, seed=seeds)  # fmt: skip
-def test_dW_db_match_document_002_two_layer_every_activation_and_loss(hidden, pair, n0, n1, n2, m, seed):
-    """Document 002's vectorized block, dW = (1/m) dZ Aᵀ, db = (1/m) np.sum(dZ, axis=1, keepdims=True)."""
+def test_dW_db_match_closed_form_two_layer_every_activation_and_loss(hidden, pair, n0, n1, n2, m, seed):
+    """The vectorized forms dW = (1/m) dZ Aᵀ, db = (1/m) np.sum(dZ, axis=1, keepdims=True)."""
     output, loss = pair
     if loss == "cross_entropy":
         n2 += 1  # K >= 2 classes
@@ -99,16 +99,16 @@ def test_dW_db_match_document_002_two_layer_every_activation_and_loss(hidden, pa
 @settings(max_examples=150)
 @given(h1=activations, h2=activations, pair=st.sampled_from([("sigmoid", "bce"), ("linear", "bce_with_logits")]),
        n0=widths, n1=widths, n2=widths, m=batch_sizes, seed=seeds)  # fmt: skip
-def test_dW_db_match_document_004_three_layer_bce(h1, h2, pair, n0, n1, n2, m, seed):
-    """Document 004: ∂J/∂w⁽³⁾ = −(1/n) Σ (y − a⁽³⁾) a⁽²⁾ᵀ, then back through w⁽²⁾ and w⁽¹⁾."""
+def test_dW_db_match_closed_form_three_layer_bce(h1, h2, pair, n0, n1, n2, m, seed):
+    """Three layers: ∂J/∂W⁽³⁾ = −(1/m) Σ (y − a⁽³⁾) a⁽²⁾ᵀ, then back through w⁽²⁾ and w⁽¹⁾."""
     output, loss = pair
     assert_backward_matches_reference(n0, [n1, n2, 1], [h1, h2, output], loss, m, seed)
 
 
 @settings(max_examples=150)
 @given(data=st.data(), depth=st.integers(1, 5), n0=widths, m=batch_sizes, seed=seeds)
-def test_dW_db_match_document_003_L_layer_mse(data, depth, n0, m, seed):
-    """Document 003: J = 1/(2m) Σ (y − aᴸ)², dZᴸ = (Aᴸ − Y) ∗ g′(Zᴸ), back through L − 1, L − 2, ..."""
+def test_dW_db_match_closed_form_L_layer_mse(data, depth, n0, m, seed):
+    """MSE: J = 1/(2m) Σ (y − aᴸ)², dZᴸ = (Aᴸ − Y) ∗ g′(Zᴸ), back through L − 1, L − 2, ..."""
     nouts = data.draw(st.lists(widths, min_size=depth - 1, max_size=depth - 1)) + [data.draw(st.integers(1, 3))]
     acts = data.draw(st.lists(activations, min_size=depth, max_size=depth))
     assert_backward_matches_reference(n0, nouts, acts, "mse", m, seed)
@@ -116,15 +116,15 @@ def test_dW_db_match_document_003_L_layer_mse(data, depth, n0, m, seed):
 
 @settings(max_examples=100)
 @given(hidden=activations, depth=st.integers(1, 3), k=st.integers(2, 4), n0=widths, m=batch_sizes, seed=seeds)
-def test_dW_db_match_document_001_softmax_cross_entropy_over_K_classes(hidden, depth, k, n0, m, seed):
-    """Document 001: one-hot targets, softmax output and J = −Σ yᵢ log ŷᵢ give dZᴸ = softmax(Zᴸ) − Y."""
+def test_dW_db_match_closed_form_softmax_cross_entropy_over_K_classes(hidden, depth, k, n0, m, seed):
+    """One-hot targets, softmax output and J = −Σ yᵢ log ŷᵢ give dZᴸ = softmax(Zᴸ) − Y."""
     nouts = [3] * (depth - 1) + [k]
     assert_backward_matches_reference(n0, nouts, [hidden] * (depth - 1) + ["linear"], "cross_entropy", m, seed)
 
 
 @pytest.mark.parametrize("hidden", ["sigmoid", "tanh"])
-def test_slipped_plus_g_prime_of_document_002_disagrees_while_the_product_agrees(hidden):
-    """Document 002's summary block writes dz¹ = W²ᵀ dz² + g′(z¹); only the ∗ of its vectorized block matches autodiff."""
+def test_slipped_plus_g_prime_disagrees_while_the_element_wise_product_agrees(hidden):
+    """The common slip dz¹ = W²ᵀ dz² + g′(z¹) disagrees with autodiff; the element-wise product ∗ matches."""
     model = build(3, [4, 1], [hidden, "sigmoid"], seed=2)
     rng = np.random.default_rng(5)
     X = rng.normal(size=(3, 6))
@@ -137,7 +137,7 @@ def test_slipped_plus_g_prime_of_document_002_disagrees_while_the_product_agrees
     Ws, bs = model.to_numpy()
     acts = [hidden, "sigmoid"]
     (right_dW1, right_dW2), _ = reference.backward(Ws, bs, acts, X, Y, "bce")
-    (slip_dW1, slip_dW2), _ = reference.slipped_backward_002(Ws, bs, acts, X, Y, "bce")
+    (slip_dW1, slip_dW2), _ = reference.slipped_backward_plus(Ws, bs, acts, X, Y, "bce")
 
     np.testing.assert_allclose(autodiff_dW1, right_dW1, rtol=RTOL, atol=ATOL)
     assert np.max(np.abs(autodiff_dW1 - slip_dW1)) > 1e-2, "the slipped formula should visibly disagree"

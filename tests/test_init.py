@@ -1,4 +1,4 @@
-"""nn.init: the documents' initialisations have the stated spread and are reproducible."""
+"""nn.init: each initialisation has the spread its formula states and is reproducible."""
 
 import math
 import random
@@ -17,9 +17,9 @@ def layer(scheme, seed=0):
 
 
 @pytest.mark.parametrize("scheme, expected_std", [
-    ("xavier", math.sqrt(2 / (FAN_IN + FAN_OUT))),  # document 001
+    ("xavier", math.sqrt(2 / (FAN_IN + FAN_OUT))),  # Xavier
     ("he", math.sqrt(2 / FAN_IN)),
-    ("uniform", 0.2 / math.sqrt(12)),               # U(−0.1, 0.1), document 001
+    ("uniform", 0.2 / math.sqrt(12)),               # U(−0.1, 0.1): width 0.2, std 0.2/√12
 ])
 def test_std_is_within_5_percent_of_the_formula_on_a_200x300_layer(scheme, expected_std):
     ws = layer(scheme)
@@ -58,7 +58,7 @@ def test_same_seed_reproduces_weights_and_different_seeds_do_not(scheme):
 
 
 def test_successive_neurons_from_one_rng_differ():
-    """One rng per layer must not give every neuron the same weights (document 000)."""
+    """One rng per layer must not give every neuron the same weights: identical neurons stay identical."""
     rng = rng_for(0)
     assert weights("he", 4, 2, rng) != weights("he", 4, 2, rng)
 

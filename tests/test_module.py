@@ -1,5 +1,5 @@
 """nn.module: parameters and their names, the graph a neuron builds, initialisation through the
-MLP, reproducibility, the symmetry of zero init (document 000), state dicts, save/load, repr."""
+MLP, reproducibility, the symmetry of zero init, state dicts, save/load, repr."""
 
 import json
 import math
@@ -201,7 +201,7 @@ def test_a_seed_reproduces_the_weights_without_touching_global_random():
 
 
 def test_zero_init_keeps_every_hidden_unit_identical_through_training():
-    """Document 000: with W = 0 all hidden units compute the same thing and get the same gradient."""
+    """Symmetry: with W = 0 all hidden units compute the same thing and get the same gradient."""
     X, y = nn.datasets.moons(40, noise=0.1, seed=0)
     keep = [i for i in range(40) if y[i] == 1.0 or i % 2]  # unbalanced, so the gradients are not 0 by symmetry too
     X, y = [X[i] for i in keep], [y[i] for i in keep]

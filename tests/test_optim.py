@@ -14,8 +14,8 @@ def param(data, grad):
     return p
 
 
-def test_sgd_is_the_documents_gradient_descent_step():
-    """W := W − η·dW (document 000)."""
+def test_sgd_is_the_plain_gradient_descent_step():
+    """W := W − η·dW, η the learning rate."""
     a, b = param(1.0, 0.5), param(-2.0, -4.0)
     SGD([a, b], lr=0.1).step()
     assert (a.data, b.data) == (pytest.approx(0.95), pytest.approx(-1.6))

@@ -1,4 +1,4 @@
-"""nn.reference: the documents' closed forms checked against central finite differences."""
+"""nn.reference: the vectorized closed forms checked against central finite differences."""
 
 import numpy as np
 import pytest
@@ -115,7 +115,7 @@ def test_backward_mixes_activations_per_layer():
         np.testing.assert_allclose(dW, num, rtol=RTOL, atol=ATOL)
 
 
-def test_dW_matches_document_000_two_layer_formulas():
+def test_dW_matches_the_two_layer_formulas_line_by_line():
     """dz² = a² − Y, dW² = (1/m) dz² a¹ᵀ, dz¹ = W²ᵀ dz² ∗ f'(z¹), dW¹ = (1/m) dz¹ xᵀ."""
     Ws, bs, activations, X, Y = make_network(3, 2, 6, "bce", "tanh", "sigmoid")
     (z1, z2), (_, a1, a2) = forward(Ws, bs, activations, X)
@@ -129,18 +129,18 @@ def test_dW_matches_document_000_two_layer_formulas():
     np.testing.assert_allclose(dbs[0], dz1.sum(axis=1, keepdims=True) / m, rtol=1e-12)
 
 
-def test_dW_matches_document_004_three_layer_bce():
-    """∂J/∂W³ = −(1/n) Σ (y − a³) a²ᵀ, summed example by example."""
+def test_dW3_of_a_three_layer_bce_net_is_the_per_example_sum():
+    """∂J/∂W³ = −(1/m) Σ (y − a³) a²ᵀ, summed example by example."""
     Ws, bs, activations, X, Y = make_network(11, 3, 7, "bce", "sigmoid", "sigmoid")
     _, As = forward(Ws, bs, activations, X)
     a2, a3 = As[2], As[3]
-    n = X.shape[1]
-    expected = -sum(np.outer(Y[:, i] - a3[:, i], a2[:, i]) for i in range(n)) / n
+    m = X.shape[1]
+    expected = -sum(np.outer(Y[:, i] - a3[:, i], a2[:, i]) for i in range(m)) / m
     np.testing.assert_allclose(backward(Ws, bs, activations, X, Y, "bce")[0][2], expected, rtol=1e-12)
 
 
 def test_bce_shortcut_equals_general_rule_for_sigmoid_output():
-    """A − Y equals dA ∗ σ'(Z) with dA = −Y/A + (1−Y)/(1−A) (documents 002, 004)."""
+    """A − Y equals dA ∗ σ'(Z) with dA = −Y/A + (1−Y)/(1−A): σ' = A(1−A) cancels the denominators."""
     rng = np.random.default_rng(0)
     Z = rng.normal(size=(2, 5))
     Y = rng.integers(0, 2, size=(2, 5)).astype(float)
@@ -149,12 +149,12 @@ def test_bce_shortcut_equals_general_rule_for_sigmoid_output():
     np.testing.assert_allclose(A - Y, general, rtol=1e-10, atol=1e-12)
 
 
-def test_slipped_document_002_formula_disagrees_with_finite_differences():
+def test_slipped_plus_g_prime_formula_disagrees_with_finite_differences():
     """dz¹ = W²ᵀ dz² + g'(z¹) (the slip) fails the gradient check; ∗ passes it."""
     Ws, bs, activations, X, Y = make_network(5, 2, 6, "bce", "sigmoid", "sigmoid")
     num_dWs, num_dbs = numerical_gradients(Ws, bs, activations, X, Y, "bce")
     dWs, dbs = backward(Ws, bs, activations, X, Y, "bce")
-    bad_dWs, bad_dbs = ref.slipped_backward_002(Ws, bs, activations, X, Y, "bce")
+    bad_dWs, bad_dbs = ref.slipped_backward_plus(Ws, bs, activations, X, Y, "bce")
     np.testing.assert_allclose(dWs[0], num_dWs[0], rtol=RTOL, atol=ATOL)
     np.testing.assert_allclose(dbs[0], num_dbs[0], rtol=RTOL, atol=ATOL)
     assert not np.allclose(bad_dWs[0], num_dWs[0], rtol=1e-3, atol=1e-3)
@@ -162,15 +162,15 @@ def test_slipped_document_002_formula_disagrees_with_finite_differences():
     np.testing.assert_allclose(bad_dWs[1], dWs[1], rtol=1e-12)  # the slip is only in layer 1
 
 
-def test_slipped_backward_002_rejects_other_depths():
+def test_slipped_backward_plus_rejects_other_depths():
     Ws, bs, activations, X, Y = make_network(0, 3, 4, "bce", "sigmoid", "sigmoid")
     with pytest.raises(ValueError, match="2-layer"):
-        ref.slipped_backward_002(Ws, bs, activations, X, Y)
+        ref.slipped_backward_plus(Ws, bs, activations, X, Y)
 
 
 @settings(max_examples=30, deadline=None)
 @given(seed=st.integers(0, 2**32 - 1), m=st.integers(1, 8))
-def test_linear_network_collapses_to_one_matrix_document_001(seed, m):
+def test_linear_network_collapses_to_one_affine_map(seed, m):
     """With g(z) = z, a³ = W³W²W¹x + b̃ = W̃x + b̃, b̃ = W³W²b¹ + W³b² + b³."""
     Ws, bs, _, X, _ = make_network(seed, 3, m, "mse", "linear", "linear")
     (W1, W2, W3), (b1, b2, b3) = Ws, bs
@@ -268,7 +268,7 @@ def test_b_must_be_a_column_that_broadcasts_over_m():
     bs[0] = np.zeros(3)
     with pytest.raises(ValueError, match=r"bs\[0\].*\(3,\).*expected \(3, 1\)"):
         forward(Ws, bs, ["tanh", "sigmoid"], np.zeros((2, 4)))
-    bs[0] = np.zeros((3, 4))  # document 003's slip: b as (n, m)
+    bs[0] = np.zeros((3, 4))  # a common slip: b as (n, m), one bias per example
     with pytest.raises(ValueError, match=r"\(3, 4\).*expected \(3, 1\)"):
         forward(Ws, bs, ["tanh", "sigmoid"], np.zeros((2, 4)))
 

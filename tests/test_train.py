@@ -1,4 +1,4 @@
-"""nn.fit: it trains (moons to >= 95%, xor solved, in 60 epochs), its step is the documents'
+"""nn.fit: it trains (moons to >= 95%, xor solved, in 60 epochs), its step is plain
 gradient descent, its history and progress bar, mini-batches, and its errors."""
 
 import pytest
@@ -26,7 +26,7 @@ def test_an_mlp_solves_xor_in_60_epochs():
 
 
 def test_one_full_batch_epoch_is_one_gradient_descent_step():
-    """W := W − η·dW with dW from backward() on the whole batch (document 000)."""
+    """W := W − η·dW with dW from backward() on the whole batch."""
     X, y = datasets.moons(20, noise=0.1, seed=1)
     model = MLP(2, [3, 1], activation="tanh", seed=0)
     J = losses.binary_cross_entropy_with_logits([model(x) for x in X], y)
