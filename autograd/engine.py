@@ -27,7 +27,6 @@ __all__ = [
     "local_grads",
     "parameter",
     "constant",
-    "leaf_kind",
 ]
 
 
@@ -474,11 +473,6 @@ def constant(x) -> Value:
 def parameter(data, label: str = "") -> Value:
     """A leaf marked as a trainable parameter: the role pictures and `nn` optimisers know it by."""
     return _leaf(data, PARAM, label)
-
-
-def leaf_kind(v: Value) -> str | None:
-    """"input", "constant" or "parameter" for a leaf; None for a computed node (same as ``v.role``)."""
-    return _LEAF_KINDS.get(v._op)
 
 
 def topological_order(root: Value) -> list:

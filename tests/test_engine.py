@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 import autograd as ag
 from autograd import Value, no_grad
-from autograd.engine import leaf_kind, local_grads, topological_order
+from autograd.engine import local_grads, topological_order
 
 
 # ---- construction -------------------------------------------------------------------------------
@@ -82,8 +82,8 @@ def test_leaves_are_told_apart_as_input_constant_and_parameter():
 
     x = Value(1.0)
     y = x * 2.0
-    assert leaf_kind(x) == "input" and leaf_kind(y.parents[1]) == "constant"
-    assert leaf_kind(parameter(0.5, "w")) == "parameter" and leaf_kind(y) is None
+    assert x.role == "input" and y.parents[1].role == "constant"
+    assert parameter(0.5, "w").role == "parameter" and y.role is None
 
 
 # ---- the backward pass --------------------------------------------------------------------------
