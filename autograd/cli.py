@@ -240,9 +240,10 @@ def add_graph_command(commands) -> None:
     graph.add_argument(
         "--max-nodes",
         type=_positive_int,
-        default=500,
+        default=viz.MAX_NODES,
         metavar="N",
-        help="refuse expressions whose graph has more than N nodes (default 500)",
+        help=f"refuse expressions whose graph has more than N nodes (default {viz.MAX_NODES}, the limit "
+        "draw and step_through share: a step-through that big takes a few seconds and a few MB)",
     )
     graph.set_defaults(run=_graph)
 

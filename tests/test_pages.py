@@ -26,20 +26,22 @@ FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-
 VIEWPORT = {"width": 1280, "height": 800}
 COMMAND = pathlib.Path(sys.executable).with_name("chainrule")
 
-# What the page shows, read through the DOM: the visible frame, and each node's text cells.
+# What the page shows, read through the DOM: the frame shown (one picture; the script applies each
+# frame's changes to it), and each node's text cells.
 _STATE = """() => {
-  const frames = [...document.querySelectorAll('[data-cr="frame"]')];
-  const shown = frames.map((f, i) => getComputedStyle(f).display !== 'none' ? i : -1).filter(i => i >= 0);
+  const view = document.querySelector('[data-cr="view"]');
   const slider = document.querySelector('[data-cr="slider"]');
   const caption = document.querySelector('[data-cr="caption"]').textContent;
-  const nodes = shown.length !== 1 ? [] : [...frames[shown[0]].querySelectorAll('g.node')].map(
-    g => [...g.querySelectorAll('text')].map(t => t.textContent.replace(/\\u00a0/g, ' ').trim()));
-  return {shown, slider: +slider.value, count: frames.length, caption, nodes};
+  const nodes = [...view.querySelectorAll('g.node')].map(
+    g => [...g.querySelectorAll('text')].filter(t => getComputedStyle(t).visibility !== 'hidden')
+           .map(t => t.textContent.replace(/\\u00a0/g, ' ').trim()));
+  return {shown: [+view.getAttribute('data-frame')], slider: +slider.value, count: +view.getAttribute('data-count'),
+          caption, nodes, svgs: view.querySelectorAll('svg').length};
 }"""
 
 # Every node of the visible frame: can it be shown whole, by scrolling its frame's box?
 _BOUNDS = """() => {
-  const frame = [...document.querySelectorAll('[data-cr="frame"]')].find(f => getComputedStyle(f).display !== 'none');
+  const frame = document.querySelector('[data-cr="view"]');
   const style = getComputedStyle(frame), box = frame.getBoundingClientRect();
   const scrolls = {x: ['auto', 'scroll'].includes(style.overflowX), y: ['auto', 'scroll'].includes(style.overflowY)};
   const nodes = [...frame.querySelectorAll('g.node')].map((g, index) => {
@@ -56,7 +58,9 @@ _BOUNDS = """() => {
 @pytest.fixture(scope="module")
 def browser(tmp_path_factory):
     """A headless Chromium from Debian's packages, with a new empty profile."""
-    sync_api = pytest.importorskip("playwright.sync_api", reason="Playwright is not installed: pip install 'chainrule[dev]'")
+    sync_api = pytest.importorskip(
+        "playwright.sync_api", reason="Playwright is not installed: pip install 'chainrule[dev]'"
+    )
     if not pathlib.Path(CHROMIUM).exists():
         pytest.skip("Chromium is not installed and this machine cannot install it: 'make test' does so with apt-get")
     with sync_api.sync_playwright() as playwright:
@@ -244,7 +248,9 @@ def test_a_wide_graph_fits_or_scrolls_with_no_node_cut_off(open_page, tmp_path, 
         assert b["boxRight"] <= b["viewportWidth"], "the frame's box itself sticks out of the window"
         wide, tall = b["scrollWidth"] > b["clientWidth"], b["scrollHeight"] > b["clientHeight"]
         assert (not wide or b["scrolls"]["x"]) and (not tall or b["scrolls"]["y"]), "content beyond the box is hidden"
-        assert not wide or b["boxHeight"] <= b["viewportHeight"], "the box is taller than the window: its sideways scrollbar is out of sight"
+        assert not wide or b["boxHeight"] <= b["viewportHeight"], (
+            "the box is taller than the window: its sideways scrollbar is out of sight"
+        )
         for n in b["nodes"]:  # every node lies inside the scrollable area and fits the visible box
             assert n["left"] >= -0.5 and n["top"] >= -0.5, n
             assert n["left"] + n["width"] <= b["scrollWidth"] + 0.5, n
@@ -253,7 +259,7 @@ def test_a_wide_graph_fits_or_scrolls_with_no_node_cut_off(open_page, tmp_path, 
         # scroll to the far corner, as a person would: the farthest node is then wholly in the window
         far = max(b["nodes"], key=lambda n: (n["left"] + n["width"], n["top"] + n["height"]))
         visible = page.page.evaluate("""index => {
-          const frame = [...document.querySelectorAll('[data-cr="frame"]')].find(f => getComputedStyle(f).display !== 'none');
+          const frame = document.querySelector('[data-cr="view"]');
           frame.scrollLeft = frame.scrollWidth; frame.scrollTop = frame.scrollHeight;
           frame.scrollIntoView({block: 'end', inline: 'end'});
           const g = frame.querySelectorAll('g.node')[index];

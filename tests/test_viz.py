@@ -178,7 +178,7 @@ def test_without_dot_draw_still_gives_dot_source_and_rendering_says_how_to_insta
         with pytest.raises(viz.GraphvizNotFoundError, match=r"install Graphviz.*apt-get install graphviz"):
             render()
     with pytest.raises(graphviz.ExecutableNotFound):  # still what graphviz users catch
-        _ = viz.step_through(L).frames
+        _ = viz.step_through(L).svg
 
 
 # ---- the step-through ----------------------------------------------------------------------------
@@ -187,16 +187,34 @@ def test_step_through_has_one_frame_per_node_in_backward_order():
     order = topological_order(L)
     steps = viz.step_through(L)
     assert steps.order == order[::-1]  # backward's visiting order, leaves included
-    assert len(steps) == len(steps.frames) == len(steps.captions) == len(order)
+    assert len(steps) == len(steps.captions) == len(steps.plan["lit"]) == len(order)
     ids = _ids(L)
-    for k, (node, graph) in enumerate(zip(steps.order, steps.graphs)):
-        lines = _lines(graph.source)
-        lit = [key for key in ids.values() if viz._HIGHLIGHT_FILL in lines[key]]
-        assert lit == [ids[node]]  # the current node is the one highlighted
+    for k, node in enumerate(steps.order):
+        shown = steps.shown(k)
+        assert shown["lit"][0] == ids[node]  # the current node is the one highlighted ...
+        if node.parents:  # ... with its op, the op's edge to it and the edges into the op
+            op = _op_id(ids[node])
+            assert set(shown["lit"][1:]) == {op, f"{op}-{ids[node]}", *(f"{ids[p]}-{op}" for p in node.parents)}
         visited = set(steps.order[: k + 1])
         for n in order:  # grads filled in up to this point, blank after
-            assert ("grad &#160;" in lines[ids[n]]) == (n not in visited)
-    assert all(frame.startswith("<svg") for frame in steps.frames)
+            assert shown["grads"][ids[n]] == (n in visited)
+    assert steps.svg.startswith("<svg") and steps.svg.count("<svg") == 1  # one picture for every frame
+
+
+def test_step_through_lays_out_once_and_the_page_grows_linearly():
+    """One dot run, one SVG; each frame adds a caption and a few ids, never a picture."""
+
+    def sizes(n):
+        x = Value(0.5, "x")
+        for _ in range(n):
+            x = x.tanh()
+        steps = viz.step_through(x)
+        page = steps._repr_html_()
+        return page.count("<svg"), len(page) - len(steps.svg), len(steps.svg)
+
+    (svgs_small, rest_small, svg_small), (svgs_big, rest_big, svg_big) = sizes(20), sizes(80)
+    assert svgs_small == svgs_big == 1
+    assert rest_big < 5 * rest_small and svg_big < 5 * svg_small  # 4x the nodes: about 4x the bytes, not 16x
 
 
 def test_step_through_grads_are_backwards_and_leave_grad_untouched():
@@ -204,7 +222,7 @@ def test_step_through_grads_are_backwards_and_leave_grad_untouched():
     y = (a * b + a).tanh()
     steps = viz.step_through(y)
     assert a.grad == b.grad == 0.0
-    last = _lines(steps.graphs[-1].source)
+    last = _lines(steps.graph.source)
     y.backward()
     for node, key in _ids(y).items():
         assert f"grad {viz._fmt(node.grad)}" in last[key]
@@ -214,13 +232,14 @@ def test_step_through_html_is_self_contained(tmp_path):
     L, _ = _known_graph()
     steps = viz.step_through(L)
     page = steps._repr_html_()
-    assert page.count("<svg") == len(steps) and 'type="range"' in page
+    assert page.count("<svg") == 1 and 'type="range"' in page
     assert all(word in page for word in ("prev", "next", "play", "<script>"))
     assert not re.search(r"<script[^>]*\bsrc|<link|<iframe|<img|@import|url\(", page, re.I)
     assert not re.search(r"\b(src|href)\s*=\s*[\"']?\s*(https?:)?//", page, re.I)
     assert set(re.findall(r"(\S+)=\"https?://", page)) <= {"xmlns", "xmlns:xlink"}  # namespaces only, no loads
     saved = steps.save(tmp_path / "backprop.html").read_text(encoding="utf-8")
-    assert saved.startswith("<!DOCTYPE html>") and saved.count("<svg") == len(steps)
+    assert saved.startswith("<!DOCTYPE html>") and saved.count("<svg") == 1
+    assert "</script" not in page.split('data-cr="data">')[1].split("</script>")[0]  # the JSON cannot close its tag
 
 
 def test_step_through_refuses_too_many_frames():
