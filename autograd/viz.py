@@ -66,7 +66,7 @@ _STUB_STYLE = {"shape": "plaintext", "fontsize": "9", "fontcolor": "#6b7280"}
 # problems, worst first: the first that applies fills the node; each adds its word to the label
 _PROBLEM_FILL = {"mismatch": "#f0abfc", "nan": "#fca5a5", "inf": "#fca5a5", "exploding": "#fdba74",
                  "vanishing": "#a5f3fc", "dead": "#d1d5db"}  # fmt: skip
-_PROBLEM_TEXT = "#b91c1c"
+_PROBLEM_TEXT = "#be123c"
 _LEGEND_PROBLEMS = {
     "mismatch": "grad ≠ finite difference (check=True): a wrong derivative rule below, or a kink",
     "nan": "nan data or grad",
@@ -750,8 +750,8 @@ _WIDGET = """<div id="{uid}" data-cr="widget" tabindex="0" style="font-family:sa
 <button type="button" data-cr="zoom" data-by="0.8" title="zoom out (-)">&#8722;</button>
 <button type="button" data-cr="zoom" data-by="fit" title="fit the width">fit</button>
 <button type="button" data-cr="zoom" data-by="1.25" title="zoom in (+)">+</button>
-<span data-cr="caption">{caption}</span>
 </div>
+<div data-cr="caption" style="margin:4px 0;min-height:2.6em">{caption}</div>
 <div data-cr="view" data-frame="0" data-count="{count}" style="overflow:auto;max-height:85vh;max-width:100%">{svg}</div>
 <script type="application/json" data-cr="data">{data}</script>
 </div>

@@ -269,3 +269,64 @@ def test_a_wide_graph_fits_or_scrolls_with_no_node_cut_off(open_page, tmp_path, 
         }""", far["index"])  # fmt: skip
         assert visible, f"frame {k}: the farthest node ({far}) cannot be scrolled into view"
     assert page.errors == []
+
+
+def test_the_readme_neuron_fits_a_1280_pixel_window_root_included(open_page, tmp_path):
+    path = tmp_path / "readme.html"
+    _chainrule("graph", "tanh(w*x + b)", "w=-0.5", "x=2", "b=0.1", "--step-through", str(path))
+    page = open_page(path)
+    b = page.page.evaluate(_BOUNDS)
+    assert b["scrollWidth"] <= b["clientWidth"] + 1, "fitted to the window, nothing to scroll"
+    for n in b["nodes"]:  # every node, the root that frame 1 highlights included, is in sight
+        assert n["left"] >= -0.5 and n["left"] + n["width"] <= b["clientWidth"] + 0.5, n
+    assert page.state()["svgs"] == 1 and page.errors == []
+
+
+def test_zoom_buttons_grow_and_shrink_the_one_picture(open_page, neuron_page):
+    page = open_page(neuron_page[0])
+    width = "() => document.querySelector('[data-cr=\"view\"] svg').getBoundingClientRect().width"
+    fitted = page.page.evaluate(width)
+    page.page.click('[data-cr="zoom"][data-by="1.25"]')
+    bigger = page.page.evaluate(width)
+    page.page.click('[data-cr="zoom"][data-by="0.8"]')
+    page.page.click('[data-cr="zoom"][data-by="0.8"]')
+    smaller = page.page.evaluate(width)
+    page.page.click('[data-cr="zoom"][data-by="fit"]')
+    assert bigger > fitted > smaller and page.page.evaluate(width) == pytest.approx(fitted, abs=1)
+    assert page.errors == []
+
+
+def test_a_reused_nodes_sum_grows_as_backward_reaches_its_uses(open_page, tmp_path):
+    a = Value(2.0, label="a")
+    y = 3 * a + 5 * a
+    y.label = "y"
+    steps = viz.step_through(y)
+    page = open_page(steps.save(tmp_path / "reused.html"))
+    users = [k for k, u in enumerate(steps.order) if a in u.parents]
+
+    def a_cells(k):
+        texts = next(t for t in page.go(k)["nodes"] if t and t[0] == "a")
+        return [t for t in texts if t.startswith("=")]
+
+    assert a_cells(0) == []
+    assert a_cells(users[0]) == ["= 5.0000 + …"]
+    assert a_cells(users[1]) == ["= 3.0000 + 5.0000"]
+    assert "'a' now has all 2 shares" in page.state()["caption"]
+    assert page.errors == []
+
+
+def test_a_step_through_at_the_node_limit_loads_and_steps(open_page, tmp_path):
+    x = Value(0.5, label="x")
+    while len(ag.topological_order(x)) < viz.MAX_NODES:
+        x = x.sin()
+    steps = viz.step_through(x)
+    path = steps.save(tmp_path / "limit.html")
+    assert path.stat().st_size < 5_000_000
+    page = open_page(path)
+    assert page.state()["count"] == viz.MAX_NODES
+    page.page.focus('[data-cr="play"]')
+    page.page.keyboard.press("End")
+    state = page.state()
+    assert state["shown"] == [viz.MAX_NODES - 1] and state["caption"] == steps.captions[-1]
+    assert _grads_shown(state)["x"] is not None
+    assert page.errors == []
