@@ -292,8 +292,14 @@ def _problems(order, root, grad_of) -> dict:
     """node -> the problem words that apply (see the module docstring); healthy nodes are absent."""
     rg = grad_of(root)
     scale = abs(rg) if isinstance(rg, float) and math.isfinite(rg) and rg != 0.0 else None
+    low, high = (VANISHING * scale, EXPLODING * scale) if scale else (0.0, math.inf)
     found = {}
     for node in order:
+        d, g = node.data, grad_of(node)
+        if d - d == 0.0 and (not isinstance(g, float) or (g - g == 0.0 and (g == 0.0 or low <= abs(g) <= high))):
+            if node.parents and node.op == "relu" and node.parents[0].data <= 0.0:
+                found[node] = ["dead"]
+            continue  # finite, and no grad out of bounds: the usual case, decided fast
         words = []
         if node.op == "relu" and node.parents[0].data <= 0.0:
             words.append("dead")
@@ -364,6 +370,14 @@ def _sum_text(terms: list, hidden: int = 0, complete: bool = True) -> str:
     return text
 
 
+def _without_id(attrs: dict) -> dict:
+    if "id" not in attrs:
+        return attrs
+    attrs = dict(attrs)
+    del attrs["id"]
+    return attrs
+
+
 # ---- the scene: which nodes, boxes and edges one picture holds -----------------------------------
 class _Scene:
     """What one picture holds: every node, or with `collapse` each module's nodes folded into one box."""
@@ -418,7 +432,7 @@ class _Scene:
         """(drawn tail id, drawn head id, parent) for each distinct parent of `node` drawn in this picture."""
         path = self.group.get(node)
         head = self.boxes[path] if path is not None else self.op_id(node)
-        return [(self.ids[p], head, p) for p in self.summed_locals(node)
+        return [(self.ids[p], head, p) for p in dict.fromkeys(node.parents)
                 if p in self.kept and (path is None or self.group.get(p) != path)]  # fmt: skip
 
     def shares(self, grad_of) -> dict:
@@ -431,10 +445,11 @@ class _Scene:
             g = grad_of(u)
             if not isinstance(g, float):
                 continue
-            local = self.summed_locals(u)
+            local = None
             for _, head, p in self.in_edges(u):
                 if p.role == "constant" or (p in self.group and p not in self.outputs):
                     continue
+                local = local or self.summed_locals(u)
                 into = shares.setdefault(p, {})
                 into[head] = into.get(head, 0.0) + g * local[p]
         return {p: s for p, s in shares.items() if len(s) > 1 or self.hidden.get(p)}
@@ -449,8 +464,11 @@ class _Scene:
                 raise ValueError(f"highlight: {n!r} is not in this graph")
         return set(nodes)
 
-    def digraph(self, grad_of, show_local_grads, rankdir, highlight, legend, marks) -> graphviz.Digraph:
-        """The picture, with each value node's grad given by `grad_of(node)` (None: blank)."""
+    def digraph(
+        self, grad_of, show_local_grads, rankdir, highlight, legend, marks, element_ids=False
+    ) -> graphviz.Digraph:
+        """The picture, with each value node's grad given by `grad_of(node)` (None: blank).
+        ``element_ids`` gives every node and edge an SVG id (the step-through's script finds them so)."""
         g = _Digraph(name="chainrule", graph_attr={"rankdir": rankdir, "fontname": _FONT, "newrank": "true"},
                      node_attr={"fontname": _FONT, "fontsize": "11", "shape": "box", "margin": "0.06,0.03"},
                      edge_attr={"fontname": _FONT, "color": "#6b7280", "arrowsize": "0.6"})  # fmt: skip
@@ -473,7 +491,11 @@ class _Scene:
                 (clusters[path] if path is not None else nodes).append((self.ids[node], attrs))
             if not node.parents:
                 continue
-            missing = sum(1 for p in self.summed_locals(node) if p not in self.kept)
+            missing = (
+                sum(1 for p in dict.fromkeys(node.parents) if p not in self.kept)
+                if self.hidden or len(self.kept) < len(self.ids)
+                else 0
+            )
             if path is not None:
                 box = self.boxes[path]
                 for tail, head, p in self.in_edges(node):
@@ -498,14 +520,14 @@ class _Scene:
                     fontsize="10",
                 )
                 for name, attrs in members:
-                    c.node(name, **attrs)
+                    c.node(name, **(attrs if element_ids else _without_id(attrs)))
         for name, attrs in nodes:
-            g.node(name, **attrs)
+            g.node(name, **(attrs if element_ids else _without_id(attrs)))
         for head, k in stubs.items():
             g.node(f"s{head}", label=f"{k} other input{'s' * (k != 1)}", **_STUB_STYLE)
             edges.append((f"s{head}", head, {"style": "dashed", "color": "#9ca3af"}))
         for tail, head, attrs in edges:
-            g.edge(tail, head, **attrs)
+            g.edge(tail, head, **(attrs if element_ids else _without_id(attrs)))
         if legend:
             self._legend(g, show_local_grads, bool(highlight), marks)
         return g
@@ -630,7 +652,7 @@ def step_through(root, *, show_local_grads=True, rankdir="LR", max_nodes=MAX_NOD
     ids = {node: f"v{i}" for i, node in enumerate(order)}
     scene = _Scene(order, root, None, ids)
     marks = _Marks(problems=_problems(order, root, grads.get) if problems else {}, shares=scene.shares(grads.get))
-    graph = scene.digraph(grads.get, show_local_grads, rankdir, set(), True, marks)  # the last frame's picture
+    graph = scene.digraph(grads.get, show_local_grads, rankdir, set(), True, marks, element_ids=True)  # the last frame
     arrived = {p: {} for p in marks.shares}  # reused node -> {target: share} received so far
     lit, captions, sums, share_at = [], [], {p: [] for p in marks.shares}, {}
     for k, node in enumerate(visits):
