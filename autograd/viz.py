@@ -68,7 +68,7 @@ _PROBLEM_FILL = {"mismatch": "#f0abfc", "nan": "#fca5a5", "inf": "#fca5a5", "exp
                  "vanishing": "#a5f3fc", "dead": "#d1d5db"}  # fmt: skip
 _PROBLEM_TEXT = "#be123c"
 _LEGEND_PROBLEMS = {
-    "mismatch": "grad ≠ finite difference (check=True): a wrong derivative rule below, or a kink",
+    "mismatch": "grad ≠ finite difference (check=True): an op this node feeds has a wrong derivative rule (or a kink)",
     "nan": "nan data or grad",
     "inf": "inf data or grad",
     "exploding": f"exploding: |grad| > {EXPLODING:g} × root's",
@@ -142,15 +142,14 @@ def draw(root, *, show_grad=True, show_local_grads=False, rankdir="LR", collapse
     _check_options(root, rankdir, collapse, max_nodes)
     order = topological_order(root)
     ids = {node: f"v{i}" for i, node in enumerate(order)}
-    users = None
+    full = order
     if focus is not None:
         if not isinstance(focus, Value) or focus not in ids:
             raise ValueError(f"focus: {focus!r} is not a node of this graph")
-        users = _users_of(order)
         order = _around(order, focus)
     if collapse is None and len(order) > max_nodes:
         raise _too_big(len(order), max_nodes, collapse)
-    scene = _Scene(order, root, collapse, ids, focus=focus, all_users=users)
+    scene = _Scene(order, root, collapse, ids, focus=focus, full=full)
     if scene.size > max_nodes:
         raise _too_big(scene.size, max_nodes, collapse)
     grad_of = (lambda n: n.grad) if show_grad else (lambda n: _NO_GRAD)
@@ -194,7 +193,7 @@ def _escape(text: str) -> str:
     """User text made safe for a DOT HTML-like label or an HTML page: markup escaped, and every
     character that is not printable (controls, format marks, surrogates, separators) written as
     a visible escape such as \\x07, since `dot` rejects some of them."""
-    return html.escape(_printable(text))
+    return html.escape(_printable(text)).replace("]", "&#93;")  # dot misreads a label that is just "]" or "]]"
 
 
 def _printable(text: str) -> str:
@@ -382,11 +381,15 @@ def _without_id(attrs: dict) -> dict:
 class _Scene:
     """What one picture holds: every node, or with `collapse` each module's nodes folded into one box."""
 
-    def __init__(self, order, root, collapse, ids, *, focus=None, all_users=None):
+    def __init__(self, order, root, collapse, ids, *, focus=None, full=None):
+        """`order`: the nodes drawn; `full`: the whole graph when `focus` keeps only part of it
+        (boxes are formed and counted over the whole graph, so a box reads the same either way)."""
         self.order, self.root, self.ids = order, root, ids
         self.kept = set(order)
+        full = order if full is None else full
         users = _users_of(order)
-        self.group = _groups(order, users, collapse) if collapse else {}
+        all_users = users if full is order else _users_of(full)
+        self.group = _groups(full, all_users, collapse) if collapse else {}
         if focus is not None and not focus.parents:
             self.group.pop(focus, None)  # the focused leaf stays visible, not folded into a box
         self.boxes = {}  # module path -> box node id, in the order the modules compute
@@ -394,22 +397,23 @@ class _Scene:
             path = self.group.get(node)
             if path is not None and node.parents and path not in self.boxes:
                 self.boxes[path] = f"m{len(self.boxes)}"
+        for node in [n for n, path in self.group.items() if path not in self.boxes]:
+            del self.group[node]  # scoped to a module that computes nothing in this picture
         self.counts = {path: [0, 0] for path in self.boxes}  # [ops, parameters] folded into each box
+        for node in full:
+            path = self.group.get(node)
+            if path is not None:
+                self.counts[path][0 if node.parents else 1] += bool(node.parents) or node.role == "parameter"
         self.outputs = set()  # folded nodes that stay visible: used outside their box, or the root
         for node in order:
             path = self.group.get(node)
-            if path is None:
-                continue
-            if path not in self.boxes:  # a leaf scoped to a module that computed nothing here
-                del self.group[node]
-                continue
-            self.counts[path][0 if node.parents else 1] += bool(node.parents) or node.role == "parameter"
-            if node.parents and (node is root or any(self.group.get(u) != path for u in users.get(node, ()))):
-                self.outputs.add(node)
+            if path is not None and node.parents:
+                if node is root or any(self.group.get(u) != path for u in users.get(node, ())):
+                    self.outputs.add(node)
         self.visible = [n for n in order if n not in self.group or n in self.outputs]
         self.size = len(self.visible) + len(self.boxes)
         self.hidden = {}  # node -> how many of its users `focus` leaves out
-        if all_users is not None:
+        if full is not order:
             for n in order:
                 k = len(all_users.get(n, ())) - len(users.get(n, ()))
                 if k:
@@ -491,11 +495,13 @@ class _Scene:
                 (clusters[path] if path is not None else nodes).append((self.ids[node], attrs))
             if not node.parents:
                 continue
-            missing = (
-                sum(1 for p in dict.fromkeys(node.parents) if p not in self.kept)
-                if self.hidden or len(self.kept) < len(self.ids)
-                else 0
-            )
+            missing = 0
+            if len(self.kept) < len(self.ids):  # focus left some inputs out: count them
+                missing = sum(
+                    1
+                    for p in dict.fromkeys(node.parents)
+                    if p not in self.kept and (path is None or self.group.get(p) != path)
+                )
             if path is not None:
                 box = self.boxes[path]
                 for tail, head, p in self.in_edges(node):
@@ -619,7 +625,9 @@ class _Scene:
         seen = {w for n in self.order for w in marks.words(n)}
         for word, text in _LEGEND_PROBLEMS.items():
             if word in seen:
-                entries.append((text, {**_KIND_STYLE[None], "fillcolor": _PROBLEM_FILL[word]}))
+                entries.append(
+                    (html.escape(text, quote=False), {**_KIND_STYLE[None], "fillcolor": _PROBLEM_FILL[word]})
+                )
         cells = "".join(f'<TD BORDER="{a.get("border", "1")}" COLOR="{a["color"]}" BGCOLOR="{a["fillcolor"]}"'
                         f'{_CELL_STYLE.get(a["style"], "")}>{text}</TD>' for text, a in entries)  # fmt: skip
         if show_local_grads:
