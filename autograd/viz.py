@@ -709,9 +709,8 @@ def _caption(k: int, n: int, node: Value, grad: float, marks) -> str:
     if node.parents:
         return f"{where}{name} has {total}; each of its inputs gets grad × ∂out/∂in (edge labels)"
     if node.role == "constant":
-        return (
-            f"{where}{name if node.label else 'a constant'} ({_fmt(node.data)}) is a constant: nothing needs its grad"
-        )
+        what = f"{name} is a constant ({_fmt(node.data)})" if node.label else f"the constant {_fmt(node.data)}"
+        return f"{where}{what}: nothing needs its grad"
     return f"{where}{name} is a leaf; its {total} is complete"
 
 

@@ -1,8 +1,8 @@
-"""Re-execute every notebook here in place, on a fresh kernel each (`make notebooks`).
+"""Re-execute every notebook here in place, on a fresh kernel each (`make notebooks`), or the ones named.
 
 No timing metadata is recorded, and consecutive prints of a cell are merged into one output
 (the kernel splits them wherever its buffer happened to flush), so re-running an unchanged
-notebook leaves it byte-identical.
+notebook leaves it byte-identical. Widget state is not stored: its model ids are random.
 """
 
 import sys
@@ -26,10 +26,11 @@ def _merge_streams(outputs):
     return merged
 
 
-def main() -> int:
-    for path in sorted(HERE.glob("*.ipynb")):
+def main(names=()) -> int:
+    """Every notebook here, or only those named (e.g. 05_seeing_backprop.ipynb)."""
+    for path in [HERE / name for name in names] or sorted(HERE.glob("*.ipynb")):
         nb = nbformat.read(path, as_version=4)
-        NotebookClient(nb, timeout=120, kernel_name="python3", record_timing=False,
+        NotebookClient(nb, timeout=120, kernel_name="python3", record_timing=False, store_widget_state=False,
                        resources={"metadata": {"path": str(HERE)}}).execute()  # fmt: skip
         for cell in nb.cells:
             cell.metadata.pop("execution", None)
@@ -41,4 +42,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(sys.argv[1:]))

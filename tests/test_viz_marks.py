@@ -271,7 +271,7 @@ def test_focus_with_collapse_draws_only_the_boxes_on_the_way():
 def test_focus_makes_a_too_big_graph_drawable():
     x = Value(0.1, "x")
     parts = []
-    for k in range(30):
+    for _ in range(30):
         t = x
         for _ in range(40):
             t = t.sin()
