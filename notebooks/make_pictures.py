@@ -70,7 +70,7 @@ def screenshot(steps, frame: int, path: pathlib.Path) -> None:
     with tempfile.TemporaryDirectory() as tmp, sync_playwright() as p:
         page_path = steps.save(pathlib.Path(tmp) / "steps.html")
         browser = p.chromium.launch(executable_path=chromium, args=["--no-sandbox", "--headless"])
-        page = browser.new_page(viewport={"width": 900, "height": 330})
+        page = browser.new_page(viewport={"width": 900, "height": 270})
         page.goto(page_path.as_uri())
         page.evaluate(f"() => {{ const s = document.querySelector('[data-cr=\"slider\"]'); s.value = {frame};"
                       " s.dispatchEvent(new Event('input')); }")  # fmt: skip
