@@ -93,7 +93,9 @@ def _logsumexp_forward(*xs):
 
 
 # ∂/∂xᵢ log Σ exp x = softmax(x)ᵢ = exp(xᵢ − ans)
-_logsumexp = primitive("logsumexp", derivative=lambda ans, *xs: tuple(exp(x - ans) for x in xs))(_logsumexp_forward)
+_logsumexp = primitive("logsumexp", derivative=lambda ans, *xs: tuple(exp(x - ans) for x in xs))(
+    _logsumexp_forward
+)
 
 
 def sum(values):  # noqa: A001 - the math name, like numpy.sum

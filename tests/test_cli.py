@@ -36,9 +36,7 @@ def test_prints_the_value_and_each_variables_gradient(capsys):
     ]  # fmt: skip
 
 
-@pytest.mark.parametrize(
-    "suffix, magic", [(".svg", b"<?xml"), (".png", b"\x89PNG"), (".pdf", b"%PDF"), (".dot", b"digraph")]
-)
+@pytest.mark.parametrize("suffix, magic", [(".svg", b"<?xml"), (".png", b"\x89PNG"), (".pdf", b"%PDF"), (".dot", b"digraph")])
 def test_a_valid_expression_writes_each_format(tmp_path, capsys, suffix, magic):
     out = tmp_path / "pictures" / f"graph{suffix}"
     assert main([*NEURON, "-o", str(out)]) == 0

@@ -186,10 +186,8 @@ def expressions():
     leaf = st.integers(0, 2).map(lambda i: ("var", i)) | st.floats(-2, 2).map(lambda c: ("const", c))
     return st.recursive(
         leaf,
-        lambda kids: (
-            st.tuples(st.just("un"), st.integers(0, len(SAFE_UNARY) - 1), kids)
-            | st.tuples(st.just("bin"), st.integers(0, len(SAFE_BINARY) - 1), kids, kids)
-        ),
+        lambda kids: st.tuples(st.just("un"), st.integers(0, len(SAFE_UNARY) - 1), kids)
+        | st.tuples(st.just("bin"), st.integers(0, len(SAFE_BINARY) - 1), kids, kids),
         max_leaves=12,
     )
 

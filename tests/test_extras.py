@@ -29,9 +29,7 @@ def _pyproject() -> dict:
 
 def _names(requirements) -> set:
     """Distribution names of requirement strings, without versions or markers."""
-    return {
-        r.split(";")[0].split("[")[0].split(">")[0].split("=")[0].split("<")[0].strip().lower() for r in requirements
-    }
+    return {r.split(";")[0].split("[")[0].split(">")[0].split("=")[0].split("<")[0].strip().lower() for r in requirements}
 
 
 def test_core_dependencies_are_only_the_graphviz_binding_and_tqdm():
@@ -45,10 +43,7 @@ def test_each_extra_holds_what_its_line_promises():
         assert distribution.get(module, module) in _names(extras[extra]), (module, extra)
     assert {"matplotlib", "numpy", "nbclient", "nbformat", "ipykernel", "ipywidgets"} <= _names(extras["notebooks"])
     dev = extras["dev"]
-    assert any(
-        r.replace(" ", "").startswith("chainrule[") and all(e in r for e in ("plot", "notebooks", "torch", "data"))
-        for r in dev
-    )
+    assert any(r.replace(" ", "").startswith("chainrule[") and all(e in r for e in ("plot", "notebooks", "torch", "data")) for r in dev)
     assert {"pytest", "hypothesis", "ruff", "build", "playwright"} <= _names(dev)
 
 

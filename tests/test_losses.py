@@ -140,9 +140,7 @@ def reference_case(name, n_out, m, rng):
 
 
 @settings(max_examples=100)
-@given(
-    name=st.sampled_from(list(losses.LOSSES)), n_out=st.integers(1, 4), m=st.integers(1, 8), seed=st.integers(0, 10**6)
-)
+@given(name=st.sampled_from(list(losses.LOSSES)), n_out=st.integers(1, 4), m=st.integers(1, 8), seed=st.integers(0, 10**6))
 def test_every_loss_and_its_gradient_equal_nn_reference(name, n_out, m, seed):
     A, Y = reference_case(name, n_out, m, np.random.default_rng(seed))
     rows = [[Value(a) for a in A[:, j]] for j in range(m)]

@@ -44,12 +44,7 @@ def test_standalone_layer_and_neuron_name_from_themselves():
     assert [n for n, _ in Neuron(2).named_parameters()] == ["w.0", "w.1", "b"]
     assert [p.label for p in Neuron(2).parameters()] == ["w.0", "w.1", "b"]
     layer = Layer(2, 2)
-    assert [n for n, _ in layer.named_parameters()][:4] == [
-        "neurons.0.w.0",
-        "neurons.0.w.1",
-        "neurons.0.b",
-        "neurons.1.w.0",
-    ]
+    assert [n for n, _ in layer.named_parameters()][:4] == ["neurons.0.w.0", "neurons.0.w.1", "neurons.0.b", "neurons.1.w.0"]
     assert layer.neurons[1].b.label == "neurons.1.b"
 
 
@@ -240,9 +235,7 @@ def test_load_state_dict_is_strict_and_names_missing_and_unexpected_keys():
     state = dict(before)
     del state["layers.1.neurons.0.b"]
     state["layers.2.neurons.0.b"] = 1.0
-    with pytest.raises(
-        KeyError, match=r"missing 1 key\(s\): 'layers.1.neurons.0.b'.*unexpected 1 key\(s\): 'layers.2.neurons.0.b'"
-    ):
+    with pytest.raises(KeyError, match=r"missing 1 key\(s\): 'layers.1.neurons.0.b'.*unexpected 1 key\(s\): 'layers.2.neurons.0.b'"):
         model.load_state_dict(state)
     bad = {**before, "layers.0.neurons.0.w.0": "0.5"}
     with pytest.raises(TypeError, match=r"state_dict\['layers.0.neurons.0.w.0'\] must be a real number"):
@@ -284,12 +277,7 @@ def test_save_refuses_non_finite_weights(tmp_path):
 
 def _good_document():
     model = MLP(2, [2, 1], seed=0)
-    return {
-        "format": "chainrule.nn",
-        "version": 1,
-        "architecture": model._architecture(),
-        "state_dict": model.state_dict(),
-    }
+    return {"format": "chainrule.nn", "version": 1, "architecture": model._architecture(), "state_dict": model.state_dict()}
 
 
 def _with(**changes):

@@ -11,9 +11,7 @@ from nn.cli import main
 @pytest.mark.parametrize("data, extra", [("moons", []), ("spiral", ["--hidden", "8"])])
 def test_train_writes_plots_model_and_step_through(tmp_path, capsys, data, extra):
     out = tmp_path / "out"
-    status = main(
-        ["train", "--data", data, "--epochs", "3", "--samples", "40", "--no-progress", "--out", str(out), *extra]
-    )
+    status = main(["train", "--data", data, "--epochs", "3", "--samples", "40", "--no-progress", "--out", str(out), *extra])
     printed = capsys.readouterr().out
     assert status == 0
     assert "train accuracy" in printed and "test accuracy" in printed

@@ -58,9 +58,7 @@ _BOUNDS = """() => {
 @pytest.fixture(scope="module")
 def browser(tmp_path_factory):
     """A headless Chromium from Debian's packages, with a new empty profile."""
-    sync_api = pytest.importorskip(
-        "playwright.sync_api", reason="Playwright is not installed: pip install 'chainrule[dev]'"
-    )
+    sync_api = pytest.importorskip("playwright.sync_api", reason="Playwright is not installed: pip install 'chainrule[dev]'")
     if not pathlib.Path(CHROMIUM).exists():
         pytest.skip("Chromium is not installed and this machine cannot install it: 'make test' does so with apt-get")
     with sync_api.sync_playwright() as playwright:
@@ -248,9 +246,7 @@ def test_a_wide_graph_fits_or_scrolls_with_no_node_cut_off(open_page, tmp_path, 
         assert b["boxRight"] <= b["viewportWidth"], "the frame's box itself sticks out of the window"
         wide, tall = b["scrollWidth"] > b["clientWidth"], b["scrollHeight"] > b["clientHeight"]
         assert (not wide or b["scrolls"]["x"]) and (not tall or b["scrolls"]["y"]), "content beyond the box is hidden"
-        assert not wide or b["boxHeight"] <= b["viewportHeight"], (
-            "the box is taller than the window: its sideways scrollbar is out of sight"
-        )
+        assert not wide or b["boxHeight"] <= b["viewportHeight"], "the box is taller than the window: its sideways scrollbar is out of sight"
         for n in b["nodes"]:  # every node lies inside the scrollable area and fits the visible box
             assert n["left"] >= -0.5 and n["top"] >= -0.5, n
             assert n["left"] + n["width"] <= b["scrollWidth"] + 0.5, n
