@@ -3,15 +3,20 @@
 A `Neuron` holds its weights ``w`` (a list of parameters) and its bias ``b``; a `Layer` holds
 ``neurons``; an `MLP` holds ``layers``. Layer l of an MLP is the weight matrix W of shape
 (n_out, n_in), row j = neuron j's weights, and the bias column b of shape (n_out, 1).
-Parameters are named by their dotted path from the outermost module ("layers.0.neurons.3.w.1"),
-which is also each one's label, and each neuron makes its nodes inside ``autograd.scope(path)``
-so pictures can group them. Models are saved as plain JSON by `nn.serialize`, never pickle.
+Parameters are named by their dotted path from the outermost module ("layers.0.neurons.3.w.1"):
+the keys of `state_dict`, so saved files keep working. Their labels, which pictures and reprs
+show, are the names the maths uses: ``W1[3,1]`` (layer l counted from 1, row = neuron, column =
+input) and ``b1[3]``, so a picture maps straight onto the closed forms dW1, db1; a bare Layer's
+read ``W[j,i]`` and ``b[j]``, a bare Neuron's ``w[i]`` and ``b``. Each neuron makes its nodes
+inside ``autograd.scope(path)``, path "layer.1.neuron.3" (the layer first, counted from 1; the
+neuron from 0, its row of W1), so pictures can group them by neuron or by layer. Models are saved as plain JSON by `nn.serialize`, never pickle.
 """
 
 from __future__ import annotations
 
 import json
 import numbers
+import re
 
 from autograd import Value, constant, dot, parameter, scope
 from autograd._optional import require
@@ -20,7 +25,7 @@ from . import activations as _activations
 from . import init as _init
 from . import serialize as _serialize
 
-__all__ = ["Module", "Neuron", "Layer", "MLP"]
+__all__ = ["Module", "Neuron", "Layer", "MLP", "readable_label"]
 
 
 class Module:
@@ -98,15 +103,50 @@ class Module:
         _serialize.save(self, path)
 
     def _adopt(self) -> None:
-        """Name every parameter and neuron below by its dotted path from this module (the outermost)."""
+        """Name every parameter below as the maths writes it (`readable_label` of its dotted path
+        from this module, the outermost) and give every neuron below its scope."""
         for name, p in self.named_parameters():
-            p.label = name
+            p.label = readable_label(name)
         for name, m in [("", self), *self.modules()]:
             if isinstance(m, Neuron):
-                m._scope = scope(name)
+                m._scope = scope(_readable_scope(name))
 
     def _architecture(self) -> dict:
         raise NotImplementedError(f"{type(self).__name__} has no architecture to save; save its state_dict() instead")
+
+
+# A parameter's dotted path, read from its end: the MLP, bare Layer and bare Neuron patterns.
+_PARAMETER_PATHS = (
+    (re.compile(r"layers\.(\d+)\.neurons\.(\d+)\.w\.(\d+)$"), lambda l, j, i: f"W{int(l) + 1}[{j},{i}]"),
+    (re.compile(r"layers\.(\d+)\.neurons\.(\d+)\.b$"), lambda l, j: f"b{int(l) + 1}[{j}]"),
+    (re.compile(r"(?:^|(?<=\.))neurons\.(\d+)\.w\.(\d+)$"), lambda j, i: f"W[{j},{i}]"),
+    (re.compile(r"(?:^|(?<=\.))neurons\.(\d+)\.b$"), lambda j: f"b[{j}]"),
+    (re.compile(r"(?:^|(?<=\.))w\.(\d+)$"), lambda i: f"w[{i}]"),
+)
+
+
+def readable_label(path: str) -> str:
+    """The name the maths uses for the parameter at dotted ``path`` (a `state_dict` key).
+
+    "layers.0.neurons.3.w.1" -> "W1[3,1]" (layer counted from 1, row = neuron, column = input),
+    "layers.1.neurons.0.b" -> "b2[0]"; a bare Layer's "neurons.3.w.1" -> "W[3,1]", "neurons.3.b"
+    -> "b[3]"; a bare Neuron's "w.1" -> "w[1]". Whatever comes before the pattern (a custom
+    module's attribute, "encoder.") is kept; any other path is returned as it is.
+    """
+    for pattern, name in _PARAMETER_PATHS:
+        match = pattern.search(path)
+        if match:
+            return path[: match.start()] + name(*match.groups())
+    return path
+
+
+def _readable_scope(path: str) -> str:
+    """A neuron's scope: "layers.0.neurons.3" -> "layer.1.neuron.3", "neurons.3" -> "neuron.3".
+
+    Still dotted with the layer first, so `autograd.viz` folds by neuron (the whole scope) or by
+    layer (its first two parts)."""
+    path = re.sub(r"(?:^|(?<=\.))layers\.(\d+)(?=\.|$)", lambda m: f"layer.{int(m[1]) + 1}", path)
+    return re.sub(r"(?:^|(?<=\.))neurons\.(\d+)(?=\.|$)", r"neuron.\1", path)
 
 
 def _members(module):

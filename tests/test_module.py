@@ -11,6 +11,7 @@ import pytest
 import nn
 from autograd import Value, topological_order
 from nn import MLP, Layer, Neuron, reference
+from nn.module import readable_label
 
 
 def computed_nodes(root):
@@ -33,19 +34,51 @@ def test_parameters_go_layer_by_layer_neuron_by_neuron_weights_then_bias():
     assert model.parameters()[3] is model.layers[0].neurons[0].b
 
 
-def test_each_parameter_is_a_parameter_leaf_labelled_with_its_dotted_name():
+def test_each_parameter_is_a_parameter_leaf_labelled_as_the_maths_writes_it():
     model = MLP(2, [3, 1], seed=0)
     for name, p in model.named_parameters():
-        assert p.label == name
         assert p.role == "parameter"
+        assert p.label == readable_label(name)
+    assert model.layers[0].neurons[2].w[1].label == "W1[2,1]"  # layer from 1, row = neuron, column = input
+    assert model.layers[0].neurons[2].b.label == "b1[2]"
+    assert model.layers[1].neurons[0].w[2].label == "W2[0,2]"
+    assert model.layers[1].neurons[0].b.label == "b2[0]"
+    assert "label='W2[0,2]'" in repr(model.layers[1].neurons[0].w[2])
+
+
+def test_readable_labels_are_distinct_and_match_to_numpy_layout():
+    model = MLP(3, [4, 2, 1], seed=0)
+    labels = [p.label for p in model.parameters()]
+    assert len(set(labels)) == len(labels)
+    Ws, bs = model.to_numpy()
+    for l, (W, b) in enumerate(zip(Ws, bs), start=1):  # W1[j,i] is the entry (j, i) of Ws[0]
+        by_label = {p.label: p.data for p in model.layers[l - 1].parameters()}
+        for (j, i), w in np.ndenumerate(W):
+            assert by_label[f"W{l}[{j},{i}]"] == w
+        for j in range(b.shape[0]):
+            assert by_label[f"b{l}[{j}]"] == b[j, 0]
+
+
+def test_readable_label_keeps_a_custom_prefix_and_unknown_paths():
+    assert readable_label("layers.11.neurons.12.w.13") == "W12[12,13]"
+    assert readable_label("encoder.layers.0.neurons.1.b") == "encoder.b1[1]"
+    assert readable_label("head.neurons.2.w.0") == "head.W[2,0]"
+    assert readable_label("scale") == "scale"
+    assert readable_label("myneurons.0.b") == "myneurons.0.b"  # not a whole path part
 
 
 def test_standalone_layer_and_neuron_name_from_themselves():
     assert [n for n, _ in Neuron(2).named_parameters()] == ["w.0", "w.1", "b"]
-    assert [p.label for p in Neuron(2).parameters()] == ["w.0", "w.1", "b"]
+    assert [p.label for p in Neuron(2).parameters()] == ["w[0]", "w[1]", "b"]
     layer = Layer(2, 2)
     assert [n for n, _ in layer.named_parameters()][:4] == ["neurons.0.w.0", "neurons.0.w.1", "neurons.0.b", "neurons.1.w.0"]
-    assert layer.neurons[1].b.label == "neurons.1.b"
+    assert layer.neurons[1].b.label == "b[1]"
+    assert layer.neurons[1].w[0].label == "W[1,0]"
+
+
+def test_state_dict_keys_stay_dotted_paths():
+    model = MLP(2, [3, 1], seed=0)
+    assert list(model.state_dict())[:3] == ["layers.0.neurons.0.w.0", "layers.0.neurons.0.w.1", "layers.0.neurons.0.b"]
 
 
 def test_zero_grad_clears_every_parameter_grad():
@@ -81,22 +114,22 @@ def test_mlp_forward_makes_one_dot_and_one_activation_node_per_neuron_and_nothin
     assert ops.count("dot") == 33 and ops.count("relu") == 32
 
 
-def test_every_node_a_neuron_makes_carries_that_neurons_path():
+def test_every_node_a_neuron_makes_carries_that_neurons_scope_layer_first():
     model = MLP(2, [3, 2], activation="tanh", seed=0)
     outs = model([0.1, 0.2])
     for node in {v for out in outs for v in computed_nodes(out)}:
         path = node.scope
         layer, neuron = path.split(".")[1], path.split(".")[3]
-        assert path == f"layers.{layer}.neurons.{neuron}"
+        assert path == f"layer.{layer}.neuron.{neuron}"  # layer counted from 1, neuron = row of W
         dot = node if node.op == "dot" else node.parents[0]
-        assert dot.parents[0] is model.layers[int(layer)].neurons[int(neuron)].w[0]
-    assert all(p.label.startswith("layers.1.neurons.0.") for p in model.layers[1].neurons[0].parameters())
+        assert dot.parents[0] is model.layers[int(layer) - 1].neurons[int(neuron)].w[0]
+    assert [p.label for p in model.layers[1].neurons[0].parameters()] == ["W2[0,0]", "W2[0,1]", "W2[0,2]", "b2[0]"]
 
 
-def test_a_standalone_neuron_tags_its_nodes_with_the_empty_path_and_a_layer_with_neurons_j():
+def test_a_standalone_neuron_tags_its_nodes_with_the_empty_path_and_a_layer_with_neuron_j():
     assert {v.scope for v in computed_nodes(Neuron(2, "sigmoid")([1.0, 2.0]))} == {""}
     outs = Layer(2, 3, "relu")([1.0, 2.0])
-    assert [out.scope for out in outs] == ["neurons.0", "neurons.1", "neurons.2"]
+    assert [out.scope for out in outs] == ["neuron.0", "neuron.1", "neuron.2"]
 
 
 def test_one_output_gives_a_value_and_several_a_list():

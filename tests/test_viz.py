@@ -321,7 +321,7 @@ def test_2_16_16_1_mlp_collapsed_by_layer_renders_three_boxes():
     loss = (model([Value(0.5, "x0"), Value(-1.0, "x1")]) - 1.0) ** 2
     loss.backward()
     svg = viz.draw(loss, collapse="layer").pipe(format="svg").decode("utf-8")
-    assert svg.count("parameters") == 3 and "layers.2" in svg
+    assert svg.count("parameters") == 3 and "layer.3" in svg  # layers counted from 1, as in W3
 
 
 def test_hand_scoped_2_16_16_1_mlp_collapsed_by_neuron_renders_one_box_per_neuron():
