@@ -6,16 +6,29 @@ Full batch (batch_size=None, m = every example) or mini-batches of m examples
 
 from __future__ import annotations
 
+import math
 import numbers
+
+from autograd import no_grad
 
 from . import losses as _losses
 from .init import rng_for
 from .optim import Adam
 
-__all__ = ["fit", "accuracy"]
+__all__ = ["fit", "accuracy", "evaluate", "track", "readout", "loss_name", "SHADE_MEANING"]
+
+# What `readout`'s shade means for each loss, for the legends of the pictures that colour by it.
+SHADE_MEANING = {
+    "bce": "P(class 1)",
+    "bce_with_logits": "P(class 1) = σ(output)",
+    "mse": "output, clipped to [0, 1]",
+    "hinge": "hinge score s, clipped to [−1, 1]",
+    "cross_entropy": "softmax probability of the predicted class",
+}
 
 
-def fit(model, X, y, loss="auto", optimizer=None, epochs: int = 100, batch_size=None, progress: bool = True, seed=None):
+def fit(model, X, y, loss="auto", optimizer=None, epochs: int = 100, batch_size=None, progress: bool = True, seed=None,
+        callback=None):  # fmt: skip
     """Train ``model`` on (X, y) and return the history {"loss": [...], "accuracy": [...]}, one entry per epoch.
 
     loss: a name from `nn.losses.LOSSES`, a function ``loss(predictions, targets) -> Value``, or
@@ -27,7 +40,13 @@ def fit(model, X, y, loss="auto", optimizer=None, epochs: int = 100, batch_size=
     Each epoch's loss and accuracy are averaged over its batches, measured in the forward
     passes that trained it (before each step); accuracy is None where it has no meaning
     (a custom loss, or regression targets).
+    callback: a function, or a list of functions, each called as ``callback(model, history)``
+    after every epoch, once its loss and accuracy are in ``history`` (the parameters still hold
+    the epoch's last gradients). A callback may append to keys of its own, which `fit` returns
+    with the rest: `track` records a test set's loss and accuracy that way, `nn.movie.Movie`
+    records frames.
     """
+    callbacks = _callbacks(callback)
     X, y = list(X), list(y)
     if len(X) != len(y):
         raise ValueError(f"X has {len(X)} examples but y has {len(y)}")
@@ -38,8 +57,7 @@ def fit(model, X, y, loss="auto", optimizer=None, epochs: int = 100, batch_size=
     if batch_size is not None and (isinstance(batch_size, bool) or not isinstance(batch_size, numbers.Integral) or batch_size < 1):
         raise ValueError(f"batch_size must be None (full batch) or an int >= 1, got {batch_size!r}")
     name, loss_fn = _resolve_loss(model, loss)
-    if name == "hinge":
-        y = [2.0 * t - 1.0 if t in (0, 1) else t for t in y]
+    y = _targets_for(name, y)
     correct = _correct_fn(name, y)
     if optimizer is None:
         optimizer = Adam(model.parameters(), lr=0.05)
@@ -72,6 +90,8 @@ def fit(model, X, y, loss="auto", optimizer=None, epochs: int = 100, batch_size=
                 if correct is not None:
                     postfix["acc"] = f"{history['accuracy'][-1]:.3f}"
                 bar.set_postfix(postfix, refresh=False)
+            for call in callbacks:
+                call(model, history)
     finally:
         if progress:
             bar.close()
@@ -94,6 +114,90 @@ def accuracy(model, X, y, loss="auto") -> float:
     if correct is None:
         raise ValueError(f"accuracy has no meaning for loss {loss!r} with these targets")
     return sum(correct(model(x), t) for x, t in zip(X, y)) / len(y)
+
+
+def evaluate(model, X, y, loss="auto") -> dict:
+    """{"loss": J, "accuracy": fraction correct (None where it has no meaning)} of ``model`` on
+    (X, y), with the loss `fit` trains on (hinge maps 0/1 labels to −1/+1 the same way); no
+    graph is kept."""
+    X, y = list(X), list(y)
+    if len(X) != len(y):
+        raise ValueError(f"X has {len(X)} examples but y has {len(y)}")
+    if not X:
+        raise ValueError("X is empty")
+    name, loss_fn = _resolve_loss(model, loss)
+    y = _targets_for(name, y)
+    correct = _correct_fn(name, y)
+    with no_grad():
+        preds = [model(x) for x in X]
+        J = loss_fn(preds, y)
+    right = None if correct is None else sum(correct(p, t) for p, t in zip(preds, y)) / len(y)
+    return {"loss": _data(J), "accuracy": right}
+
+
+def track(X, y, name: str = "test", loss="auto"):
+    """A `fit` callback that appends the model's loss and accuracy on (X, y) after every epoch to
+    ``history[name + "_loss"]`` and ``history[name + "_accuracy"]`` (measured at the epoch's
+    end, where the training figures average the epoch's batches)."""
+    X, y = list(X), list(y)
+
+    def record(model, history) -> None:
+        scores = evaluate(model, X, y, loss)
+        history.setdefault(f"{name}_loss", []).append(scores["loss"])
+        history.setdefault(f"{name}_accuracy", []).append(scores["accuracy"])
+
+    return record
+
+
+def loss_name(model, loss="auto") -> str | None:
+    """The name of the loss `fit` uses for ``loss`` on ``model`` ("auto" resolved; None for a function)."""
+    return _resolve_loss(model, loss)[0]
+
+
+def readout(name: str, output) -> tuple[int, float]:
+    """(predicted class, shade in [0, 1]) of one example's output, read as loss ``name`` reads it.
+
+    One output: the shade is P(class 1) for "bce" (the output) and "bce_with_logits" (σ of
+    it), the output clipped to [0, 1] for "mse", and (s + 1)/2 for "hinge" with the score s
+    clipped to [−1, 1]; in every case class 1 exactly when the shade passes 0.5, the rule
+    `accuracy` uses. Several outputs ("cross_entropy"): the argmax, shaded by its softmax
+    probability. Pictures colour the plane by this (see `SHADE_MEANING`).
+    """
+    if isinstance(output, (list, tuple)):
+        scores = [_data(o) for o in output]
+        if len(scores) > 1:
+            top = max(range(len(scores)), key=scores.__getitem__)
+            total = sum(math.exp(z - scores[top]) for z in scores)
+            return top, 1.0 / total
+        (s,) = scores
+    else:
+        s = _data(output)
+    if name == "bce_with_logits":
+        shade = 1.0 / (1.0 + math.exp(-s)) if s >= 0 else math.exp(s) / (1.0 + math.exp(s))
+    elif name == "hinge":
+        shade = (min(max(s, -1.0), 1.0) + 1.0) / 2.0
+    elif name in ("bce", "mse"):
+        shade = min(max(s, 0.0), 1.0)
+    else:
+        raise ValueError(f"readout: no reading of one output for loss {name!r}")
+    return int(s > (0.5 if name in ("bce", "mse") else 0.0)), shade
+
+
+def _callbacks(callback) -> list:
+    if callback is None:
+        return []
+    calls = list(callback) if isinstance(callback, (list, tuple)) else [callback]
+    for call in calls:
+        if not callable(call):
+            raise TypeError(f"callback must be a function or a list of functions, got {type(call).__name__}")
+    return calls
+
+
+def _targets_for(name, y) -> list:
+    """The targets as the loss reads them: hinge takes ±1, so 0/1 labels are mapped."""
+    if name == "hinge":
+        return [2.0 * t - 1.0 if t in (0, 1) else t for t in y]
+    return list(y)
 
 
 def _resolve_loss(model, loss):

@@ -1,12 +1,14 @@
 """nn.fit: it trains (moons to >= 95%, xor solved, in 60 epochs), its step is plain
 gradient descent, its history and progress bar, mini-batches, and its errors."""
 
+import math
+
 import pytest
 
 import nn
 from nn import MLP, datasets, losses
 from nn.optim import SGD, Adam
-from nn.train import accuracy
+from nn.train import accuracy, evaluate, readout, track
 
 
 def test_an_mlp_reaches_95_percent_training_accuracy_on_moons_in_60_epochs():
@@ -107,3 +109,72 @@ def test_fit_rejects_bad_arguments_with_a_value_error(kwargs, message):
     args = {"y": y, **kwargs}
     with pytest.raises(ValueError, match=message):
         nn.fit(MLP(2, [3, 1]), X, args.pop("y"), progress=False, **args)
+
+
+# ---- callbacks, evaluation, and reading outputs --------------------------------------------------
+def test_callback_runs_after_every_epoch_with_that_epochs_history_and_the_epochs_gradients():
+    X, y = datasets.moons(30, noise=0.1, seed=2)
+    model = MLP(2, [4, 1], seed=0)
+    seen = []
+
+    def spy(m, history):
+        assert m is model
+        seen.append((len(history["loss"]), history["loss"][-1], any(p.grad != 0.0 for p in m.parameters())))
+
+    history = nn.fit(model, X, y, epochs=3, batch_size=10, progress=False, callback=spy)
+    assert [(e, loss) for e, loss, _ in seen] == list(zip([1, 2, 3], history["loss"]))
+    assert all(has_grad for _, _, has_grad in seen)
+
+
+def test_track_records_test_loss_and_accuracy_each_epoch_equal_to_evaluate_at_the_end():
+    X, y = datasets.moons(60, noise=0.1, seed=3)
+    X_train, X_test, y_train, y_test = datasets.train_test_split(X, y, seed=0)
+    model = MLP(2, [6, 1], seed=0)
+    calls = []
+    history = nn.fit(model, X_train, y_train, loss="hinge", epochs=4, progress=False,
+                     callback=[track(X_test, y_test, loss="hinge"), lambda m, h: calls.append(len(h["test_loss"]))])  # fmt: skip
+    assert calls == [1, 2, 3, 4]  # callbacks run in order: track's entry is there for the next one
+    assert len(history["test_loss"]) == len(history["test_accuracy"]) == 4
+    final = evaluate(model, X_test, y_test, loss="hinge")
+    assert history["test_loss"][-1] == final["loss"] and history["test_accuracy"][-1] == final["accuracy"]
+    assert final["accuracy"] == accuracy(model, X_test, y_test, loss="hinge")
+    # hinge reads 0/1 labels as -1/+1, exactly as fit trains: the same J as losses.hinge on ±1 targets
+    J = losses.hinge([model(x) for x in X_test], [2.0 * t - 1.0 for t in y_test])
+    assert final["loss"] == pytest.approx(J.data, rel=1e-12)
+
+
+def test_evaluate_keeps_no_graph_and_touches_no_grad():
+    model = MLP(2, [3, 1], seed=0)
+    evaluate(model, [[0.1, 0.2], [0.3, -0.4]], [0, 1])
+    assert all(p.grad == 0.0 for p in model.parameters())
+
+
+def test_fit_rejects_a_callback_that_is_not_callable():
+    with pytest.raises(TypeError, match="callback"):
+        nn.fit(MLP(2, [1], seed=0), [[0.0, 0.0]], [0], epochs=1, progress=False, callback=[print, 3])
+
+
+@pytest.mark.parametrize(
+    ("loss", "output", "expected"),
+    [
+        ("bce_with_logits", 0.0, (0, 0.5)),
+        ("bce_with_logits", 2.0, (1, 1 / (1 + math.exp(-2.0)))),
+        ("bce_with_logits", -800.0, (0, 0.0)),  # no overflow
+        ("bce", 0.75, (1, 0.75)),
+        ("mse", 1.7, (1, 1.0)),
+        ("hinge", 0.5, (1, 0.75)),
+        ("hinge", -3.0, (0, 0.0)),
+        ("cross_entropy", [1.0, 3.0, 2.0], (1, math.exp(3) / (math.exp(1) + math.exp(3) + math.exp(2)))),
+    ],
+)
+def test_readout_gives_the_class_accuracy_counts_and_a_shade_in_0_1(loss, output, expected):
+    cls, shade = readout(loss, output)
+    assert cls == expected[0] and shade == pytest.approx(expected[1], rel=1e-12, abs=1e-300)
+
+
+def test_readout_class_agrees_with_accuracy_on_a_trained_model():
+    X, y = datasets.spiral(60, classes=3, seed=0)
+    model = MLP(2, [8, 3], seed=0)
+    nn.fit(model, X, y, epochs=5, progress=False)
+    right = sum(readout("cross_entropy", model(x))[0] == t for x, t in zip(X, y)) / len(y)
+    assert right == accuracy(model, X, y)
