@@ -57,11 +57,11 @@ format: $(STAMP)
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
 
-# The main job: train an MLP on moons, then draw one expression's backward pass.
+# The main job: train an MLP on moons (with a training movie), then draw one expression's backward pass.
 demo: $(STAMP) graphviz
-	$(VENV)/bin/chainrule train --out out
+	$(VENV)/bin/chainrule train --out out --movie out/training.html
 	$(VENV)/bin/chainrule graph "tanh(w*x + b)" w=-0.5 x=2 b=0.1 --local-grads -o out/graph.svg --step-through out/graph_backprop.html
-	@echo "demo wrote: out/loss.png out/decision_boundary.png out/model.json out/neuron_backprop.html out/graph.svg out/graph_backprop.html"
+	@echo "demo wrote: out/loss.png out/decision_boundary.png out/model.json out/neuron_backprop.html out/training.html out/graph.svg out/graph_backprop.html"
 
 # Re-execute every notebook in place: this is how the committed outputs are made.
 notebooks: $(STAMP) graphviz

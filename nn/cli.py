@@ -1,9 +1,10 @@
 """The `chainrule` command: ``graph`` (from `autograd.cli`) and ``train``, which trains an MLP on a
 dataset and writes what a person wants to look at.
 
-``train`` writes ``loss.png`` (loss and accuracy per epoch), ``decision_boundary.png``,
-``model.json`` (loadable with `nn.load`) and ``neuron_backprop.html`` (the backward pass of one
-neuron on one example, frame by frame); a picture this machine cannot draw (no matplotlib, no
+``train`` writes ``loss.png`` (loss and accuracy per epoch, train and test),
+``decision_boundary.png`` (train and test points), ``model.json`` (loadable with `nn.load`),
+``neuron_backprop.html`` (the backward pass of one neuron on one example, frame by frame) and,
+with ``--movie FILE.html``, a training movie (`nn.movie`); a picture this machine cannot draw (no matplotlib, no
 Graphviz) is skipped with one line saying how to get it, and the model is saved all the same. The command's entry point is `main` here, the top floor,
 because it sees both packages; `autograd` never imports `nn`.
 """
@@ -11,6 +12,7 @@ because it sees both packages; `autograd` never imports `nn`.
 from __future__ import annotations
 
 import argparse
+import html
 import pathlib
 import sys
 import time
@@ -19,9 +21,9 @@ from autograd import Value, dot, no_grad, viz
 from autograd._optional import MissingExtraError
 from autograd.cli import CommandError, Parser, add_graph_command
 
-from . import datasets, doctor, optim, plots
+from . import datasets, doctor, movie, optim, plots
 from .module import MLP
-from .train import accuracy, fit
+from .train import accuracy, fit, track
 
 __all__ = ["main", "TrainError", "add_arguments", "run"]
 
@@ -51,6 +53,49 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, default=0, help="seeds the data, the weights and the batches (default 0)")
     parser.add_argument("--out", default="out", metavar="DIR", help="where to write the results (default out/)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    _add_movie_arguments(parser)
+
+
+def _add_movie_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--movie", default=None, metavar="FILE.html",
+                        help="also write a training movie: one self-contained HTML page replaying the training "
+                             "(network, decision boundary, loss curves) with a slider")  # fmt: skip
+    parser.add_argument("--movie-every", type=int, default=None, metavar="K",
+                        help="record a movie frame every K epochs (default: enough for about 100 frames)")  # fmt: skip
+
+
+def _check_movie(args) -> None:
+    every = getattr(args, "movie_every", None)
+    if every is not None and every < 1:
+        raise TrainError(f"--movie-every must be at least 1, got {every}")
+    if every is not None and getattr(args, "movie", None) is None:
+        raise TrainError("--movie-every needs --movie FILE.html")
+    if getattr(args, "movie", None) is not None:
+        path = pathlib.Path(args.movie)
+        if path.is_dir() or path.name == "":
+            raise TrainError(f"--movie takes a file name such as out/training.html, got {args.movie!r}")
+
+
+def _movie(args, model, X_train, y_train, X_test, y_test, loss_name):
+    """The `fit` callback that records the movie, or None without --movie."""
+    if getattr(args, "movie", None) is None:
+        return None
+    every = args.movie_every or max(1, -(-args.epochs // 100))
+    return movie.Movie(model, X_train, y_train, X_test, y_test, loss=loss_name, every=every)
+
+
+def _write_movie(recorded, path: pathlib.Path, title: str) -> pathlib.Path:
+    """Save the movie and say how big it is and how long its frames took to record."""
+    start = time.perf_counter()
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        recorded.save(path, title)
+    except OSError as err:
+        raise CommandError(f"cannot write {path}: {err.strerror or err}", 1) from None
+    seconds = recorded.seconds + time.perf_counter() - start
+    print(f"movie: {len(recorded)} frames, {path.stat().st_size / 1e6:.2f} MB, made in {seconds:.1f} s "
+          f"(recording and writing, on top of training)")  # fmt: skip
+    return path
 
 
 def _hidden(text: str) -> list[int]:
@@ -74,6 +119,7 @@ def _check(args) -> None:
         raise TrainError(f"--epochs must be at least 1, got {args.epochs}")
     if args.batch_size < 0:
         raise TrainError(f"--batch-size must be 0 (full batch) or more, got {args.batch_size}")
+    _check_movie(args)
 
 
 def run(args) -> dict:
@@ -106,9 +152,12 @@ def run(args) -> dict:
 
     print(f"training {model!r} on {args.data} ({len(X_train)} train / {len(X_test)} test), "
           f"{loss} loss, {args.optimizer} lr={lr:g}, {args.epochs} epochs")  # fmt: skip
+    recorder = _movie(args, model, X_train, y_train, X_test, y_test, loss_name)
+    callbacks = [track(X_test, y_test, loss=loss_name)] + ([recorder] if recorder else [])
     start = time.perf_counter()
     history = fit(model, X_train, y_train, loss=loss_name, optimizer=optimizer, epochs=args.epochs,
-                  batch_size=args.batch_size or None, progress=not args.no_progress, seed=args.seed)  # fmt: skip
+                  batch_size=args.batch_size or None, progress=not args.no_progress, seed=args.seed,
+                  callback=callbacks)  # fmt: skip
     seconds = time.perf_counter() - start
     train_acc = accuracy(model, X_train, y_train, loss=loss_name)
     test_acc = accuracy(model, X_test, y_test, loss=loss_name)
@@ -121,10 +170,14 @@ def run(args) -> dict:
         raise TrainError(f"cannot create {out}: {err.strerror or err}") from None
     files = [
         (out / "loss.png", lambda path: plots.history(history, path)),
-        (out / "decision_boundary.png", lambda path: plots.decision_boundary(model, X_train, y_train, multiclass, path)),
+        (out / "decision_boundary.png", lambda path: plots.decision_boundary(
+            model, X_train, y_train, multiclass, path, X_test=X_test, y_test=y_test, loss=loss_name)),
         (out / "model.json", model.save),
         (out / "neuron_backprop.html", lambda path: _neuron_backprop(model, X_train, path)),
-    ]
+    ]  # fmt: skip
+    if recorder is not None:
+        title = f"chainrule: training {model!r} on {args.data}, {loss} loss, {args.optimizer} lr={lr:g}"
+        files.append((pathlib.Path(args.movie), lambda path: _write_movie(recorder, path, title)))
     written, skipped = [], []
     for path, write in files:
         try:
@@ -148,14 +201,33 @@ def _skip(path: pathlib.Path, why: str) -> pathlib.Path:
 
 def _neuron_backprop(model, X, path: pathlib.Path) -> pathlib.Path:
     """The first neuron on the first example that makes its pre-activation positive: a ReLU at
-    rest passes no gradient back, which would make a dull picture of all zeros."""
+    rest passes no gradient back, which would make a dull picture of all zeros. The page's title
+    and heading say which neuron and which example it shows."""
     neuron = model.layers[0].neurons[0]
     with no_grad():
-        x = next((x for x in X if dot(neuron.w, x, bias=neuron.b).data > 0), X[0])
-    out = neuron([Value(v, label=f"x{i}") for i, v in enumerate(x)])
-    out.label = "a"
+        k = next((k for k, x in enumerate(X) if dot(neuron.w, x, bias=neuron.b).data > 0), 0)
+    out = neuron([Value(v, label=f"x{i}") for i, v in enumerate(X[k])])
+    if out.parents and out.op != "dot":  # name z and a as the closed forms do: a1[0] = g(z1[0])
+        out.parents[0].label = "z1[0]"
+    out.label = "a1[0]"
     out.backward()
-    viz.step_through(out).save(path)
+    point = ", ".join(f"{v:.3g}" for v in X[k])
+    title = f"backprop through neuron 0 of layer 1 on training example {k}"
+    caption = (f"a1[0] = {neuron.activation}(z1[0]), z1[0] = W1[0,:]·x + b1[0], for the training example "
+               f"#{k} x = ({point}) (normalised): the first one on which this neuron is active, so the "
+               f"gradient flows back. Each frame is one node of the backward pass.")  # fmt: skip
+    return _titled_page(path, title, caption, viz.step_through(out)._repr_html_())
+
+
+def _titled_page(path: pathlib.Path, title: str, caption: str, body: str) -> pathlib.Path:
+    """A standalone page holding an HTML widget under a heading that says what it shows."""
+    path = pathlib.Path(path)
+    path.write_text(
+        f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}</title></head>\n'
+        f'<body style="font-family:sans-serif">\n<h1 style="font-size:16px">{html.escape(title)}</h1>\n'
+        f'<p style="font-size:13px;max-width:60em">{html.escape(caption)}</p>\n{body}\n</body></html>\n',
+        encoding="utf-8",
+    )
     return path
 
 
@@ -173,7 +245,8 @@ def _build_parser() -> argparse.ArgumentParser:
         "train",
         help="train an MLP on a toy dataset; write loss and boundary plots, the model and a backprop step-through",
         description="Train an MLP with a progress bar, print train/test accuracy, and write "
-        "loss.png, decision_boundary.png, model.json and neuron_backprop.html.",
+        "loss.png, decision_boundary.png, model.json and neuron_backprop.html (and, with --movie, "
+        "a training movie).",
     )
     add_arguments(train)
     train.set_defaults(run=_train)

@@ -1,4 +1,10 @@
-"""The pictures `chainrule train` writes, drawn with matplotlib (the optional extra ``[plot]``)."""
+"""The pictures `chainrule train` writes, drawn with matplotlib (the optional extra ``[plot]``).
+
+`history`: loss and accuracy per epoch, train and (when recorded with `nn.train.track`) test.
+`decision_boundary`: the plane of two inputs shaded by what the model predicts there (smoothly,
+from the output's probability or score on a fine grid, see `nn.train.readout`), the decision
+boundary drawn as a line, train and test points with different markers, labelled axes, a legend.
+"""
 
 from __future__ import annotations
 
@@ -7,48 +13,192 @@ import pathlib
 from autograd import no_grad
 from autograd._optional import require
 
-__all__ = ["history", "decision_boundary"]
+from . import train as _train
+
+__all__ = ["history", "decision_boundary", "grid_readout", "CLASS_COLOURS"]
+
+# One colour per class (matplotlib's tab10), shared by shading, points and legend.
+CLASS_COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f",
+                 "#bcbd22", "#17becf")  # fmt: skip
 
 
 def history(hist: dict, path: pathlib.Path) -> pathlib.Path:
-    """Training loss and accuracy per epoch, as a PNG."""
-    plt = _pyplot()
+    """Loss (left) and accuracy (right) per epoch as a PNG: training solid, test dashed when
+    ``hist`` holds "test_loss"/"test_accuracy" (recorded by the `nn.train.track` callback)."""
+    return _save(_history_figure(hist), path)
 
-    fig, ax = plt.subplots(figsize=(6, 3.5))
-    ax.plot(hist["loss"], label="loss")
-    ax.set_xlabel("epoch")
-    ax.set_ylabel("training loss")
-    if any(a is not None for a in hist["accuracy"]):
-        twin = ax.twinx()
-        twin.plot(hist["accuracy"], color="tab:orange", label="accuracy")
-        twin.set_ylabel("training accuracy")
-        twin.set_ylim(0, 1.02)
-    ax.set_title("training loss (blue) and accuracy (orange) per epoch")
+
+def _history_figure(hist: dict):
+    plt = _pyplot()
+    has_accuracy = any(a is not None for a in hist.get("accuracy", []))
+    fig, axes = plt.subplots(1, 2 if has_accuracy else 1, figsize=(9 if has_accuracy else 5, 3.6), squeeze=False)
+    panels = [("loss", "loss (lower is better)", axes[0][0])]
+    if has_accuracy:
+        panels.append(("accuracy", "accuracy (fraction correct)", axes[0][1]))
+    for key, ylabel, ax in panels:
+        epochs = range(1, len(hist[key]) + 1)
+        ax.plot(epochs, _finite(hist[key]), color="tab:blue", label="train (mean over the epoch's batches)")
+        test = hist.get(f"test_{key}")
+        if test:
+            ax.plot(range(1, len(test) + 1), _finite(test), color="tab:orange", linestyle="--",
+                    label="test (at the epoch's end)")  # fmt: skip
+        ax.set_xlabel("epoch")
+        ax.set_ylabel(ylabel)
+        ax.grid(alpha=0.3)
+        if key == "accuracy":
+            ax.set_ylim(0, 1.02)
+        else:
+            ax.set_ylim(bottom=0)
+        ax.legend(fontsize=8, loc="best")
+    axes[0][0].set_title("loss per epoch")
+    if has_accuracy:
+        axes[0][1].set_title("accuracy per epoch")
     fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
-    return path
+    return fig
 
 
-def decision_boundary(model, X, y, multiclass: bool, path: pathlib.Path, steps: int = 60) -> pathlib.Path:
-    """The model's predicted class over the plane of the two (normalised) inputs, with the points, as a PNG."""
+def decision_boundary(model, X, y, multiclass: bool, path: pathlib.Path, steps: int = 200, *, X_test=None,
+                      y_test=None, loss="auto") -> pathlib.Path:  # fmt: skip
+    """What the model predicts over the plane of its two inputs, with the points, as a PNG.
+
+    Two classes: the shade is `nn.train.readout`'s (P(class 1), or the hinge score clipped to
+    ±1) on a ``steps`` × ``steps`` grid, drawn with filled contours and a colour bar, and the
+    boundary (shade 0.5) as a black line. Several classes: each class's own colour where it is
+    the argmax, as strong as its softmax probability, and black lines where the argmax changes;
+    no class index is interpolated, so no false band of a third class appears between two.
+    Train points are filled circles, test points (``X_test``, ``y_test``) white-filled
+    triangles, both coloured by their true class. ``loss`` says how to read the output, as in `fit`.
+    """
+    return _save(_boundary_figure(model, X, y, multiclass, steps, X_test, y_test, loss), path)
+
+
+def _boundary_figure(model, X, y, multiclass, steps, X_test, y_test, loss):
     plt = _pyplot()
+    np = require("numpy", "this plot")
 
-    xs = [p[0] for p in X]
-    ys = [p[1] for p in X]
-    x0, x1 = min(xs) - 0.5, max(xs) + 0.5
-    y0, y1 = min(ys) - 0.5, max(ys) + 0.5
+    points = [list(p) for p in X] + [list(p) for p in (X_test or [])]
+    if not points or any(len(p) != 2 for p in points):
+        raise ValueError("decision_boundary needs examples with exactly two inputs")
+    name = _train.loss_name(model, loss)
+    gx, gy = _lattice(points, steps)
+    classes, shades = grid_readout(model, gx, gy, name)
+    classes, shades = np.array(classes, dtype=float), np.array(shades, dtype=float)
+    fig, ax = plt.subplots(figsize=(6.2, 5.6))
+    n_classes = max([int(t) for t in y] + [int(t) for t in (y_test or [])] + [1]) + 1
+    if multiclass:
+        rgba = np.zeros((*shades.shape, 4))
+        for k in range(n_classes):
+            rgba[classes == k, :3] = _rgb(CLASS_COLOURS[k % len(CLASS_COLOURS)])
+        low = 1.0 / n_classes  # the confidence of a uniform guess: no colour
+        rgba[..., 3] = 0.65 * np.clip((shades - low) / (1.0 - low), 0.0, 1.0) + 0.1
+        ax.imshow(rgba, origin="lower", extent=(gx[0], gx[-1], gy[0], gy[-1]), aspect="auto", interpolation="bilinear")
+        for k in range(n_classes):  # where class k stops being the argmax
+            ax.contour(gx, gy, (classes == k).astype(float), levels=[0.5], colors="k", linewidths=1.0)
+    else:
+        cmap = plt.get_cmap("RdBu_r")
+        filled = ax.contourf(gx, gy, shades, levels=np.linspace(0, 1, 21), cmap=cmap, alpha=0.55, vmin=0, vmax=1)
+        if shades.min() < 0.5 < shades.max():
+            ax.contour(gx, gy, shades, levels=[0.5], colors="k", linewidths=1.5)
+        bar = fig.colorbar(filled, ax=ax, ticks=[0, 0.25, 0.5, 0.75, 1])
+        if name == "hinge":
+            bar.set_ticklabels(["−1", "−0.5", "0", "0.5", "1"])
+        bar.set_label(_train.SHADE_MEANING.get(name, "shade") + "; black line: 0.5 (the boundary)"
+                      if name != "hinge" else "hinge score s, clipped to [−1, 1]; black line: s = 0")  # fmt: skip
+    _scatter(ax, X, y, "o", "train", filled=True, binary=not multiclass)
+    if X_test:
+        _scatter(ax, X_test, y_test, "^", "test", filled=False, binary=not multiclass)
+    _legend(ax, plt, n_classes, has_test=bool(X_test))
+    ax.set_xlim(gx[0], gx[-1])
+    ax.set_ylim(gy[0], gy[-1])
+    ax.set_xlabel("x0 (normalised)")
+    ax.set_ylabel("x1 (normalised)")
+    ax.set_title(f"decision boundary of {model!r}", fontsize=9)
+    fig.tight_layout()
+    return fig
+
+
+def grid_readout(model, gx, gy, name: str):
+    """(classes, shades): classes[j][i] and shades[j][i] are `nn.train.readout` (for loss
+    ``name``) of the model's output at the point (gx[i], gy[j]). An MLP of built-in activations
+    is evaluated with NumPy in one go when NumPy is installed; anything else point by point."""
+    cells = [[a, b] for b in gy for a in gx]
+    outputs = _outputs_numpy(model, cells)
+    if outputs is None:
+        with no_grad():
+            outputs = [model(c) for c in cells]
+    read = [_train.readout(name, o) for o in outputs]
+    n = len(gx)
+    classes = [[c for c, _ in read[j * n : (j + 1) * n]] for j in range(len(gy))]
+    shades = [[s for _, s in read[j * n : (j + 1) * n]] for j in range(len(gy))]
+    return classes, shades
+
+
+def _lattice(points, steps: int, margin: float = 0.5):
+    """steps evenly spaced values along each axis, covering the points and a margin around them."""
+    xs = [p[0] for p in points]
+    ys = [p[1] for p in points]
+    x0, x1 = min(xs) - margin, max(xs) + margin
+    y0, y1 = min(ys) - margin, max(ys) + margin
     gx = [x0 + (x1 - x0) * i / (steps - 1) for i in range(steps)]
     gy = [y0 + (y1 - y0) * j / (steps - 1) for j in range(steps)]
-    with no_grad():
-        grid = [[_predict(model([a, b]), multiclass) for a in gx] for b in gy]
-    fig, ax = plt.subplots(figsize=(5, 4.5))
-    ax.contourf(gx, gy, grid, alpha=0.35, cmap="coolwarm" if not multiclass else "viridis")
-    ax.scatter(xs, ys, c=y, s=14, cmap="coolwarm" if not multiclass else "viridis", edgecolors="k", linewidths=0.3)
-    ax.set_title("decision boundary (normalised inputs)")
-    fig.tight_layout()
+    return gx, gy
+
+
+def _outputs_numpy(model, cells):
+    """The MLP's outputs at every cell through `nn.reference.forward`, or None if it cannot."""
+    if not (hasattr(model, "to_numpy") and hasattr(model, "layers")):
+        return None
+    import importlib.util
+
+    if importlib.util.find_spec("numpy") is None:
+        return None
+    from . import reference
+
+    activations = [layer.activation for layer in model.layers]
+    if any(a not in reference.ACTIVATIONS for a in activations):
+        return None
+    np = require("numpy", "this plot")
+    Ws, bs = model.to_numpy()
+    _, As = reference.forward(Ws, bs, activations, np.array(cells, dtype=float).T)
+    out = As[-1].T  # (cells, outputs)
+    return [float(row[0]) for row in out] if out.shape[1] == 1 else [list(map(float, row)) for row in out]
+
+
+def _scatter(ax, X, y, marker, what, filled, binary) -> None:
+    colours = [CLASS_COLOURS[int(t) % len(CLASS_COLOURS)] for t in y]
+    xs, ys = [p[0] for p in X], [p[1] for p in X]
+    if filled:
+        ax.scatter(xs, ys, c=colours, marker=marker, s=22, edgecolors="k", linewidths=0.5, zorder=3)
+    else:
+        ax.scatter(xs, ys, c="white", marker=marker, s=34, edgecolors=colours, linewidths=1.4, zorder=4)
+
+
+def _legend(ax, plt, n_classes, has_test) -> None:
+    from matplotlib.lines import Line2D
+
+    handles = [Line2D([], [], marker="s", linestyle="", markersize=9, markerfacecolor=CLASS_COLOURS[k % 10],
+                      markeredgecolor="none", label=f"class {k}") for k in range(n_classes)]  # fmt: skip
+    handles.append(Line2D([], [], marker="o", linestyle="", color="grey", markeredgecolor="k", label="train point"))
+    if has_test:
+        handles.append(Line2D([], [], marker="^", linestyle="", markerfacecolor="white", markeredgecolor="grey",
+                              markeredgewidth=1.4, label="test point"))  # fmt: skip
+    handles.append(Line2D([], [], color="k", linewidth=1.5, label="decision boundary"))
+    ax.legend(handles=handles, fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.13), ncol=min(len(handles), 4),
+              frameon=False)  # fmt: skip
+
+
+def _rgb(colour: str) -> tuple:
+    return tuple(int(colour[i : i + 2], 16) / 255 for i in (1, 3, 5))
+
+
+def _finite(values) -> list:
+    """None (no accuracy) as NaN, so matplotlib leaves a gap."""
+    return [float("nan") if v is None else v for v in values]
+
+
+def _save(fig, path) -> pathlib.Path:
     fig.savefig(path, dpi=100)
-    plt.close(fig)
+    _pyplot().close(fig)
     return path
 
 
@@ -59,10 +209,3 @@ def _pyplot():
     import matplotlib.pyplot as plt
 
     return plt
-
-
-def _predict(out, multiclass: bool) -> float:
-    if multiclass:
-        scores = [o.data for o in out]
-        return float(scores.index(max(scores)))
-    return 1.0 if out.data > 0 else 0.0

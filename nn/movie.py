@@ -1,0 +1,520 @@
+"""A training movie: one self-contained HTML page (no server, no external script or font) that
+replays an MLP's training frame by frame.
+
+Each frame shows the network with a layout fixed for the whole movie (inputs, then one column
+per layer, neurons as rows; an edge's thickness and colour are its weight, a neuron's colour the
+size of its parameters' gradient), the decision boundary over the plane of the two inputs with
+the train and test points (for two-input models), and the loss and accuracy curves with a
+cursor at the frame's epoch. A slider, play/pause, prev/next and the arrow keys move through it.
+
+`Movie` is a callback for `nn.fit` that records every ``every``-th epoch; `record` trains and
+writes the page in one call. The page is drawn from the model's numbers (inline SVG and a
+canvas, a few kB of JSON per frame), so no Graphviz run is needed per frame.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import json
+import math
+import numbers
+import pathlib
+import time
+
+from . import plots as _plots
+from . import train as _train
+
+__all__ = ["Movie", "record"]
+
+_MAX_WEIGHTS = 20_000  # every weight is one SVG line, redrawn per frame
+_MAX_FRAMES = 2_000
+_GRAPH_W, _GRAPH_H = 540, 380  # the network's drawing, in SVG units (it scales to its box)
+_PLANE = 300  # the decision boundary's canvas, in CSS pixels
+_CURVE_W, _CURVE_H = 330, 150
+
+
+class Movie:
+    """A `fit` callback that records frames of an MLP's training; `save` writes the page.
+
+    The first frame is the model as given (epoch 0), before training; then one frame after
+    every ``every``-th epoch (and after the last epoch `fit` reports, when `save` is called).
+    ``X``, ``y`` are the training set, ``X_test``, ``y_test`` an optional test set; both are
+    drawn on the decision boundary, which is computed on a ``grid`` × ``grid`` lattice (only
+    for models with two inputs). ``loss`` is the loss `fit` trains with ("auto" as in `fit`).
+    The movie also appends the test set's loss and accuracy to ``history`` after every epoch,
+    as `nn.train.track` does, unless an earlier callback already did.
+    """
+
+    def __init__(self, model, X, y, X_test=None, y_test=None, *, loss="auto", every: int = 1, grid: int = 32):
+        if not (hasattr(model, "layers") and hasattr(model, "to_numpy")):
+            raise TypeError(f"a training movie needs an nn.MLP, got {type(model).__name__}")
+        for name, value, low in (("every", every, 1), ("grid", grid, 4)):
+            if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < low:
+                raise ValueError(f"{name} must be an int >= {low}, got {value!r}")
+        if grid > 200:
+            raise ValueError(f"grid must be at most 200 (cells per side), got {grid}")
+        weights = sum(layer.nin * layer.nout for layer in model.layers)
+        if weights > _MAX_WEIGHTS:
+            raise ValueError(f"the movie draws every weight and this model has {weights}; at most {_MAX_WEIGHTS}")
+        self.model, self.every, self.grid = model, int(every), int(grid)
+        self.X, self.y = [list(p) for p in X], list(y)
+        self.X_test = [list(p) for p in X_test] if X_test is not None else []
+        self.y_test = list(y_test) if y_test is not None else []
+        self.loss = _train.loss_name(model, loss)
+        if self.loss is None:
+            raise ValueError("a training movie needs a named loss (it reads the outputs as that loss does)")
+        self._loss_arg = loss
+        self.multiclass = model.layers[-1].nout > 1
+        self.plane = _plane_bounds(self.X + self.X_test) if model.nin == 2 else None
+        self.frames = []
+        self.history = None
+        self.seconds = 0.0  # time spent recording frames (not training)
+        self._start = self._evaluate()
+        self._capture(0, self._start)
+
+    def __len__(self) -> int:
+        return len(self.frames)
+
+    def __repr__(self) -> str:
+        return f"<Movie: {len(self)} frames of {self.model!r}>"
+
+    def __call__(self, model, history) -> None:
+        """Called by `fit` after each epoch: records the test figures, and a frame every ``every`` epochs."""
+        if model is not self.model:
+            raise ValueError("this Movie records the model it was made with, not another")
+        epoch = len(history["loss"])
+        self.history = history
+        if self.X_test and len(history.get("test_loss", ())) < epoch:
+            scores = _train.evaluate(model, self.X_test, self.y_test, self._loss_arg)
+            history.setdefault("test_loss", []).append(scores["loss"])
+            history.setdefault("test_accuracy", []).append(scores["accuracy"])
+        if epoch % self.every == 0:
+            self._capture(epoch, self._figures(epoch))
+        if len(self.frames) > _MAX_FRAMES:
+            raise ValueError(f"the movie has more than {_MAX_FRAMES} frames: record every k-th epoch with every=k")
+
+    # ---- recording ---------------------------------------------------------------------------
+    def _evaluate(self) -> dict:
+        """Loss and accuracy on the train and test sets at the model's current weights."""
+        train = _train.evaluate(self.model, self.X, self.y, self._loss_arg)
+        test = _train.evaluate(self.model, self.X_test, self.y_test, self._loss_arg) if self.X_test else {}
+        return {"loss": train["loss"], "accuracy": train["accuracy"], "test_loss": test.get("loss"),
+                "test_accuracy": test.get("accuracy")}  # fmt: skip
+
+    def _figures(self, epoch: int) -> dict:
+        """The epoch's figures as `fit` reported them (the test ones as recorded after it)."""
+        figures = {}
+        for key in ("loss", "accuracy", "test_loss", "test_accuracy"):
+            values = self.history.get(key, ())
+            figures[key] = values[epoch - 1] if len(values) >= epoch else None
+        return figures
+
+    def _capture(self, epoch: int, figures: dict) -> None:
+        start = time.perf_counter()
+        weights, biases, grads = [], [], []
+        for layer in self.model.layers:
+            for neuron in layer.neurons:
+                weights += [w.data for w in neuron.w]
+                biases.append(neuron.b.data)
+                grads.append(math.sqrt(sum(p.grad * p.grad for p in (*neuron.w, neuron.b))))
+        frame = {"epoch": epoch, "w": _rounded(weights), "b": _rounded(biases), "g": _rounded(grads),
+                 **{k: v for k, v in figures.items()}}  # fmt: skip
+        if self.plane is not None:
+            frame["plane"] = self._plane_image()
+        self.frames.append(frame)
+        self.seconds += time.perf_counter() - start
+
+    def _plane_image(self) -> str:
+        """The readout at each cell centre, rows from the top, as base64 bytes: one byte per cell
+        (the shade) for one output, two (class, confidence) for several."""
+        x0, x1, y0, y1 = self.plane
+        n = self.grid
+        gx = [x0 + (x1 - x0) * (i + 0.5) / n for i in range(n)]
+        gy = [y0 + (y1 - y0) * (j + 0.5) / n for j in range(n)]
+        classes, shades = _plots.grid_readout(self.model, gx, gy, self.loss)
+        out = bytearray()
+        for j in reversed(range(n)):  # the canvas's first row is the top of the plane
+            for i in range(n):
+                shade = shades[j][i]
+                level = 128 if shade != shade else round(255 * min(max(shade, 0.0), 1.0))
+                out += bytes((classes[j][i], level)) if self.multiclass else bytes((level,))
+        return base64.b64encode(bytes(out)).decode("ascii")
+
+    # ---- the page ----------------------------------------------------------------------------
+    def _final(self) -> None:
+        """Add the last epoch's frame if `fit` ended between two recorded ones."""
+        if self.history is not None:
+            epoch = len(self.history["loss"])
+            if self.frames[-1]["epoch"] != epoch:
+                self._capture(epoch, self._figures(epoch))
+
+    def data(self) -> dict:
+        """Everything the page draws, as plain JSON-able data (the layout, curves and frames)."""
+        self._final()
+        sizes = [self.model.nin, *self.model.nouts]
+        history = self.history or {"loss": []}
+        curves = {
+            key: [self._start[key], *history.get(key, [])] for key in ("loss", "accuracy", "test_loss", "test_accuracy")
+        }
+        weights = [abs(w) for f in self.frames for w in f["w"]]
+        grads = [g for f in self.frames for g in f["g"] if g > 0 and math.isfinite(g)]
+        return {
+            "sizes": sizes,
+            "activations": [layer.activation for layer in self.model.layers],
+            "loss_name": self.loss,
+            "shade_meaning": _train.SHADE_MEANING.get(self.loss, ""),
+            "multiclass": self.multiclass,
+            "classes": max([int(t) for t in self.y + self.y_test] + [1]) + 1,
+            "wmax": max([w for w in weights if math.isfinite(w)] + [1e-12]),
+            "gmax": max(grads + [1e-12]),
+            "grid": self.grid,
+            "plane": self.plane,
+            "points": {"train": _points(self.X, self.y), "test": _points(self.X_test, self.y_test)},
+            "curves": {k: [v if v is None or math.isfinite(v) else None for v in vals] for k, vals in curves.items()},
+            "frames": self.frames,
+        }
+
+    def html(self, title: str | None = None) -> str:
+        """The whole page, as text."""
+        data = self.data()
+        title = title or f"chainrule: training {self.model!r}"
+        layout = _layout(data["sizes"])
+        payload = json.dumps(data, separators=(",", ":"), allow_nan=False).replace("</", "<\\/")
+        return _PAGE.format(
+            title=html.escape(title),
+            heading=html.escape(title),
+            graph=_graph_svg(layout, data),
+            plane=_plane_html(data),
+            curves=_curves_svg(data),
+            last=len(self.frames) - 1,
+            data=payload,
+            script=_SCRIPT,
+            style=_STYLE + _class_style(data["classes"]),
+            colours=json.dumps(list(_plots.CLASS_COLOURS)),
+        )
+
+    def save(self, path, title: str | None = None) -> pathlib.Path:
+        """Write the page to ``path`` (UTF-8); returns the path."""
+        path = pathlib.Path(path)
+        path.write_text(self.html(title), encoding="utf-8")
+        return path
+
+    def _repr_html_(self) -> str:  # Jupyter: the page in a sandboxed frame, its ids kept apart
+        return f'<iframe srcdoc="{html.escape(self.html())}" style="width:100%;height:760px;border:0"></iframe>'
+
+
+def record(model, X, y, path, *, X_test=None, y_test=None, every: int = 1, grid: int = 32, title=None, **fit_args):
+    """Train ``model`` with `nn.fit` (``fit_args``: loss, optimizer, epochs, ...) while recording a
+    movie, write it to ``path``, and return (history, movie)."""
+    callbacks = fit_args.pop("callback", None)
+    callbacks = [] if callbacks is None else list(callbacks) if isinstance(callbacks, (list, tuple)) else [callbacks]
+    movie = Movie(model, X, y, X_test, y_test, loss=fit_args.get("loss", "auto"), every=every, grid=grid)
+    history = _train.fit(model, X, y, callback=[*callbacks, movie], **fit_args)
+    movie.save(path, title)
+    return history, movie
+
+
+# ---- the page's pieces -------------------------------------------------------------------------
+def _rounded(values) -> list:
+    """4 significant digits: what the page shows, at a third of the JSON size; None for nan/inf."""
+    return [float(f"{v:.4g}") if math.isfinite(v) else None for v in values]
+
+
+def _points(X, y) -> list:
+    return [[round(p[0], 4), round(p[1], 4), int(t)] for p, t in zip(X, y)] if X and len(X[0]) == 2 else []
+
+
+def _plane_bounds(points, margin: float = 0.5):
+    xs, ys = [p[0] for p in points], [p[1] for p in points]
+    return [min(xs) - margin, max(xs) + margin, min(ys) - margin, max(ys) + margin]
+
+
+def _layout(sizes) -> list:
+    """(x, y, r) of every node, column by column (inputs first): fixed for the whole movie."""
+    pad_x, pad_top, pad_bottom = 40, 18, 40
+    columns = []
+    for c, n in enumerate(sizes):
+        x = pad_x + (_GRAPH_W - 2 * pad_x) * c / (len(sizes) - 1)
+        room = _GRAPH_H - pad_top - pad_bottom
+        gap = min(26.0, room / max(n - 1, 1))
+        middle = pad_top + room / 2
+        r = max(1.5, min(8.0, gap * 0.36))
+        columns.append([(x, middle + (j - (n - 1) / 2) * gap, r) for j in range(n)])
+    return columns
+
+
+def _graph_svg(layout, data) -> str:
+    sizes, acts = data["sizes"], data["activations"]
+    lines, nodes, texts = [], [], []
+    for l in range(1, len(sizes)):  # edges in the frames' weight order: layer, neuron j, input i
+        for j, (x2, y2, _) in enumerate(layout[l]):
+            for i, (x1, y1, _) in enumerate(layout[l - 1]):
+                lines.append(f'<line data-mv="edge" x1="{x1:.1f}" y1="{y1:.1f}" x2="{x2:.1f}" y2="{y2:.1f}">'
+                             f"<title>W{l}[{j},{i}]</title></line>")  # fmt: skip
+    for i, (x, y, r) in enumerate(layout[0]):
+        nodes.append(f'<circle data-mv="input" cx="{x:.1f}" cy="{y:.1f}" r="{r:.1f}"><title>x{i}</title></circle>')
+        if len(layout[0]) <= 16:
+            texts.append(f'<text x="{x - r - 4:.1f}" y="{y + 4:.1f}" text-anchor="end">x{i}</text>')
+    for l in range(1, len(sizes)):
+        for j, (x, y, r) in enumerate(layout[l]):
+            nodes.append(f'<circle data-mv="neuron" cx="{x:.1f}" cy="{y:.1f}" r="{r:.1f}">'
+                         f"<title>layer {l}, neuron {j}: W{l}[{j},·], b{l}[{j}]</title></circle>")  # fmt: skip
+    for c, column in enumerate(layout):
+        name = "inputs" if c == 0 else f"layer {c} · {acts[c - 1]}"
+        texts.append(
+            f'<text x="{column[0][0]:.1f}" y="{_GRAPH_H - 14}" text-anchor="middle">{html.escape(name)}</text>'
+        )
+    return (f'<svg data-mv="graph" viewBox="0 0 {_GRAPH_W} {_GRAPH_H}" role="img" aria-label="the network">'
+            f'<g class="edges">{"".join(lines)}</g><g class="nodes">{"".join(nodes)}</g>'
+            f'<g class="labels">{"".join(texts)}</g></svg>')  # fmt: skip
+
+
+def _plane_html(data) -> str:
+    if data["plane"] is None:
+        return '<p class="note">No decision boundary: the model does not have two inputs.</p>'
+    x0, x1, y0, y1 = data["plane"]
+    size = _PLANE
+
+    def px(x, y):
+        return (x - x0) / (x1 - x0) * size, (y1 - y) / (y1 - y0) * size
+
+    marks = []
+    for p in data["points"]["train"]:
+        x, y = px(p[0], p[1])
+        marks.append(f'<circle class="train c{p[2] % 10}" cx="{x:.1f}" cy="{y:.1f}" r="3.2"/>')
+    for p in data["points"]["test"]:
+        x, y = px(p[0], p[1])
+        marks.append(f'<path class="test c{p[2] % 10}" d="M{x:.1f},{y - 4.2:.1f}l3.8,6.6h-7.6z"/>')
+    ticks = []
+    for v in _ticks(x0, x1):
+        x, _ = px(v, y0)
+        ticks.append(f'<text x="{x:.1f}" y="{size + 13}" text-anchor="middle">{v:g}</text>')
+    for v in _ticks(y0, y1):
+        _, y = px(x0, v)
+        ticks.append(f'<text x="-4" y="{y + 3:.1f}" text-anchor="end">{v:g}</text>')
+    classes = data["classes"]
+    legend = "".join(f'<span><i class="swatch" style="background:{_plots.CLASS_COLOURS[k % 10]}"></i>class {k}</span>'
+                     for k in range(classes))  # fmt: skip
+    shade = html.escape(data["shade_meaning"])
+    return f"""<div class="plane" style="width:{size}px;height:{size}px">
+<canvas data-mv="plane" width="{data["grid"]}" height="{data["grid"]}" style="width:{size}px;height:{size}px"></canvas>
+<svg data-mv="points" viewBox="-34 0 {size + 36} {size + 30}" style="left:-34px;width:{size + 36}px;height:{size + 30}px">
+{"".join(ticks)}{"".join(marks)}
+<text x="{size / 2}" y="{size + 27}" text-anchor="middle">x0 (normalised)</text>
+<text transform="translate(-26,{size / 2}) rotate(-90)" text-anchor="middle">x1 (normalised)</text>
+</svg></div>
+<div class="legend">{legend}<span><svg width="10" height="10"><circle cx="5" cy="5" r="3.5" class="train c0" style="fill:#888"/></svg>train</span>
+<span><svg width="10" height="10"><path d="M5,0.5l4,7h-8z" class="test" style="stroke:#555"/></svg>test</span></div>
+<div class="note">shade: {shade}</div>"""
+
+
+def _ticks(low: float, high: float) -> list:
+    step = 10 ** math.floor(math.log10(max(high - low, 1e-9) / 2))
+    if (high - low) / step > 8:
+        step *= 2 if (high - low) / (2 * step) <= 8 else 5
+    first = math.ceil(low / step) * step
+    return [round(first + k * step, 10) for k in range(int((high - first) / step) + 1)]
+
+
+def _curves_svg(data) -> str:
+    """Two small charts, loss and accuracy per epoch (train solid, test dashed), each with a cursor."""
+    curves = data["curves"]
+    epochs = len(curves["loss"]) - 1
+    charts = []
+    for name, keys in (("loss", ("loss", "test_loss")), ("accuracy", ("accuracy", "test_accuracy"))):
+        values = [v for k in keys for v in curves[k] if v is not None]
+        if not values:
+            continue
+        top = 1.0 if name == "accuracy" else max(values) * 1.05 or 1.0
+        left, right, up, down = 44, 14, 8, 26
+        w, h = _CURVE_W - left - right, _CURVE_H - up - down
+
+        def xy(e, v, w=w, h=h, top=top, left=left, up=up):
+            return left + w * e / max(epochs, 1), up + h * (1 - v / top)
+
+        paths = []
+        for key, cls in zip(keys, ("train", "test")):
+            pts = [xy(e, v) for e, v in enumerate(curves[key]) if v is not None]
+            if pts:
+                paths.append(f'<polyline class="{cls}" points="{" ".join(f"{x:.1f},{y:.1f}" for x, y in pts)}"/>')
+        axis = (f'<line class="axis" x1="{left}" y1="{up + h}" x2="{left + w}" y2="{up + h}"/>'
+                f'<line class="axis" x1="{left}" y1="{up}" x2="{left}" y2="{up + h}"/>'
+                f'<text x="{left - 4}" y="{up + 4}" text-anchor="end">{top:.3g}</text>'
+                f'<text x="{left - 4}" y="{up + h}" text-anchor="end">0</text>'
+                f'<text x="{left}" y="{up + h + 12}" text-anchor="middle">0</text>'
+                f'<text x="{left + w}" y="{up + h + 12}" text-anchor="middle">{epochs}</text>'
+                f'<text x="{left + w / 2}" y="{up + h + 22}" text-anchor="middle">epoch</text>'
+                f'<text transform="translate(11,{up + h / 2}) rotate(-90)" text-anchor="middle">{name}</text>')  # fmt: skip
+        cursor = f'<line data-mv="cursor" class="cursor" x1="{left}" y1="{up}" x2="{left}" y2="{up + h}"/>'
+        charts.append(f'<svg data-mv="chart-{name}" data-left="{left}" data-width="{w}" data-epochs="{epochs}" '
+                      f'viewBox="0 0 {_CURVE_W} {_CURVE_H}">{axis}{"".join(paths)}{cursor}</svg>')  # fmt: skip
+    key = ('<div class="legend"><span><svg width="22" height="8"><line class="train" x1="0" y1="4" x2="22" y2="4"/></svg>'
+           'train (mean over the epoch\'s batches)</span><span><svg width="22" height="8"><line class="test" x1="0" '
+           'y1="4" x2="22" y2="4"/></svg>test (at the epoch\'s end)</span></div>')  # fmt: skip
+    return "".join(charts) + key
+
+
+def _class_style(classes: int) -> str:
+    """Each class's colour: train points filled with it, test points outlined in it."""
+    rules = []
+    for k in range(min(classes, 10)):
+        c = _plots.CLASS_COLOURS[k]
+        rules.append(f".train.c{k}{{fill:{c}}}.test.c{k}{{stroke:{c}}}")
+    return "".join(rules)
+
+
+_STYLE = """
+body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,Helvetica,Arial,sans-serif;font-size:13px;margin:12px;color:#111827}
+h1{font-size:16px;margin:0 0 6px}
+.controls{margin:6px 0 10px;display:flex;flex-wrap:wrap;gap:6px;align-items:center}
+.controls input[type=range]{width:260px}
+.figures{font-variant-numeric:tabular-nums}
+.panels{display:flex;flex-wrap:wrap;gap:16px;align-items:flex-start}
+.panel{border:1px solid #e5e7eb;border-radius:6px;padding:8px;box-sizing:border-box;max-width:100%}
+.panel h2{font-size:13px;margin:0 0 6px}
+.panel.graph{flex:1 1 440px;min-width:300px;max-width:500px}
+.panel.graph svg{width:100%;height:auto;display:block}
+.panel.curves{width:350px}
+.panel.curves svg[data-mv^=chart]{width:330px;max-width:100%;height:auto;display:block}
+svg text{font-size:10px;fill:#374151}
+line[data-mv=edge]{stroke:#9ca3af;stroke-width:0.5}
+circle[data-mv=input]{fill:#dbeafe;stroke:#1d4ed8;stroke-width:1}
+circle[data-mv=neuron]{fill:#fff;stroke:#374151;stroke-width:1}
+.plane{position:relative;margin:0 0 32px 34px}
+.plane canvas{position:absolute;left:0;top:0;image-rendering:auto;border:1px solid #d1d5db;box-sizing:border-box}
+.plane svg{position:absolute;top:0;overflow:visible}
+.train{stroke:#111827;stroke-width:0.6}
+.test{fill:#fff;stroke-width:1.4}
+polyline.train,line.train{fill:none;stroke:#2563eb;stroke-width:1.6}
+polyline.test,line.test{fill:none;stroke:#ea580c;stroke-width:1.6;stroke-dasharray:4 3}
+line.axis{stroke:#6b7280}
+line.cursor{stroke:#b91c1c;stroke-width:1.5}
+.legend{display:flex;flex-wrap:wrap;gap:10px;margin:4px 0;align-items:center}
+.legend span{display:inline-flex;gap:4px;align-items:center}
+.swatch{display:inline-block;width:10px;height:10px;border-radius:2px}
+.note{color:#4b5563;font-size:12px}
+"""
+
+_SCRIPT = r"""
+(function () {
+  var root = document.getElementById("movie");
+  var data = JSON.parse(document.getElementById("movie-data").textContent);
+  var colours = JSON.parse(root.getAttribute("data-colours"));
+  var frames = data.frames, slider = root.querySelector('[data-mv="slider"]');
+  var play = root.querySelector('[data-mv="play"]'), timer = null;
+  var edges = root.querySelectorAll('[data-mv="edge"]'), neurons = root.querySelectorAll('[data-mv="neuron"]');
+  var canvas = root.querySelector('[data-mv="plane"]'), cursors = root.querySelectorAll('[data-mv="cursor"]');
+  var small = null;
+  if (canvas) { small = document.createElement("canvas"); small.width = small.height = data.grid; }
+  function hex(c) { return [1, 3, 5].map(function (i) { return parseInt(c.substr(i, 2), 16); }); }
+  var palette = colours.map(hex);
+  function mix(a, b, t) { return a.map(function (v, i) { return Math.round(v + (b[i] - v) * t); }); }
+  var BLUE = [59, 76, 192], WHITE = [247, 247, 247], RED = [180, 4, 38];
+  function fmt(v, pct) {
+    if (v === null || v === undefined) return "\u2014";
+    return pct ? (100 * v).toFixed(1) + "%" : v.toFixed(4);
+  }
+  function drawPlane(f) {
+    if (!canvas || !f.plane) return;
+    var bytes = atob(f.plane), n = data.grid, ctx = small.getContext("2d"), img = ctx.createImageData(n, n);
+    var k = data.classes, low = 1 / k;
+    for (var c = 0; c < n * n; c++) {
+      var rgb, alpha = 255;
+      if (data.multiclass) {
+        var cls = bytes.charCodeAt(2 * c), conf = bytes.charCodeAt(2 * c + 1) / 255;
+        rgb = palette[cls % palette.length];
+        alpha = Math.round(255 * (0.1 + 0.65 * Math.max(0, Math.min(1, (conf - low) / (1 - low)))));
+      } else {
+        var s = bytes.charCodeAt(c) / 255;
+        rgb = s < 0.5 ? mix(BLUE, WHITE, s / 0.5) : mix(WHITE, RED, (s - 0.5) / 0.5);
+        alpha = 190;
+      }
+      img.data[4 * c] = rgb[0]; img.data[4 * c + 1] = rgb[1]; img.data[4 * c + 2] = rgb[2]; img.data[4 * c + 3] = alpha;
+    }
+    ctx.putImageData(img, 0, 0);
+    var big = canvas.getContext("2d");
+    if (canvas.width !== canvas.clientWidth) { canvas.width = canvas.clientWidth; canvas.height = canvas.clientHeight; }
+    big.imageSmoothingEnabled = true; big.imageSmoothingQuality = "high";
+    big.clearRect(0, 0, canvas.width, canvas.height);
+    big.drawImage(small, 0, 0, canvas.width, canvas.height);
+  }
+  function show(i) {
+    i = Math.max(0, Math.min(frames.length - 1, i));
+    var f = frames[i];
+    slider.value = i; root.setAttribute("data-frame", i);
+    for (var e = 0; e < edges.length; e++) {
+      var w = f.w[e], t = w === null ? 0 : Math.min(1, Math.abs(w) / data.wmax);
+      edges[e].style.stroke = w === null ? "#a855f7" : (w >= 0 ? "#2563eb" : "#ea580c");
+      edges[e].style.strokeWidth = (0.2 + 3.8 * t).toFixed(2);
+      edges[e].style.strokeOpacity = (0.15 + 0.85 * t).toFixed(2);
+    }
+    for (var j = 0; j < neurons.length; j++) {
+      var g = f.g[j], level = (g === null) ? 1 : (g > 0 ? Math.max(0, 1 + Math.log10(g / data.gmax) / 4) : 0);
+      var rgb = mix([255, 255, 255], [109, 40, 217], level);
+      neurons[j].style.fill = "rgb(" + rgb.join(",") + ")";
+    }
+    drawPlane(f);
+    cursors.forEach(function (c) {
+      var svg = c.ownerSVGElement, x = +svg.getAttribute("data-left") + (+svg.getAttribute("data-width")) * f.epoch / Math.max(1, +svg.getAttribute("data-epochs"));
+      c.setAttribute("x1", x); c.setAttribute("x2", x);
+    });
+    root.querySelector('[data-mv="epoch"]').textContent = f.epoch;
+    root.querySelector('[data-mv="loss"]').textContent = fmt(f.loss);
+    root.querySelector('[data-mv="accuracy"]').textContent = fmt(f.accuracy, true);
+    root.querySelector('[data-mv="test_loss"]').textContent = fmt(f.test_loss);
+    root.querySelector('[data-mv="test_accuracy"]').textContent = fmt(f.test_accuracy, true);
+  }
+  function stop() { clearInterval(timer); timer = null; play.textContent = "\u25b6 play"; }
+  function start() {
+    if (+slider.value >= frames.length - 1) show(0);
+    play.textContent = "\u275a\u275a pause";
+    timer = setInterval(function () { if (+slider.value >= frames.length - 1) stop(); else show(+slider.value + 1); }, 150);
+  }
+  play.onclick = function () { if (timer) stop(); else start(); };
+  root.querySelectorAll('[data-mv="step"]').forEach(function (b) {
+    b.onclick = function () { stop(); show(+slider.value + +b.getAttribute("data-by")); };
+  });
+  slider.oninput = function () { stop(); show(+slider.value); };
+  root.addEventListener("keydown", function (e) {
+    if (e.key === " " && e.target.tagName !== "BUTTON") { e.preventDefault(); play.onclick(); return; }
+    var to = {ArrowLeft: +slider.value - 1, ArrowRight: +slider.value + 1, Home: 0, End: frames.length - 1}[e.key];
+    if (to === undefined || e.target === slider) return;
+    e.preventDefault(); stop(); show(to);
+  });
+  show(0);
+  root.focus();
+})();
+"""
+
+_PAGE = """<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
+<title>{title}</title>
+<style>{style}</style></head>
+<body>
+<div id="movie" tabindex="0" data-colours='{colours}' style="outline:none">
+<h1>{heading}</h1>
+<div class="controls">
+<button type="button" data-mv="step" data-by="-1">&#9664; prev</button>
+<button type="button" data-mv="play">&#9654; play</button>
+<button type="button" data-mv="step" data-by="1">next &#9654;</button>
+<input type="range" data-mv="slider" min="0" max="{last}" value="0" step="1" aria-label="frame">
+<span class="figures">epoch <b data-mv="epoch">0</b> · train loss <b data-mv="loss"></b>, accuracy <b data-mv="accuracy"></b>
+ · test loss <b data-mv="test_loss"></b>, accuracy <b data-mv="test_accuracy"></b></span>
+<span class="note">keys: &#8592; &#8594; Home End, space plays</span>
+</div>
+<div class="panels">
+<div class="panel graph"><h2>the network</h2>
+{graph}
+<div class="note">edge: its weight (blue +, orange &#8722;, thicker = larger); neuron: |gradient| of its weights and bias
+after the epoch's last step (darker = larger, log scale, white = 0)</div></div>
+<div class="panel"><h2>decision boundary, train &#9679; and test &#9650; points</h2>
+{plane}</div>
+<div class="panel curves"><h2>loss and accuracy per epoch; red line: this frame</h2>
+{curves}</div>
+</div>
+</div>
+<script type="application/json" id="movie-data">{data}</script>
+<script>{script}</script>
+</body></html>
+"""
