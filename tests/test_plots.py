@@ -1,0 +1,137 @@
+"""nn.plots: the data behind each picture. The boundary's shading is the model's own readout on
+a fine grid (not a two-level class grid), the 0.5 line is drawn, train and test points have
+their own markers, axes and legend are labelled; several classes are coloured by the argmax
+alone, so no third class shows between two; the loss plot has train and test curves."""
+
+import pytest
+
+import nn
+from autograd import no_grad
+from nn import MLP, datasets, plots
+from nn.train import readout, track
+
+matplotlib = pytest.importorskip("matplotlib", reason="the [plot] extra is not installed")
+np = pytest.importorskip("numpy")
+
+
+def _split(make, n=80, **kwargs):
+    X, y = make(n, seed=0, **kwargs)
+    X_train, X_test, y_train, y_test = datasets.train_test_split(X, y, seed=0)
+    X_train, mean, std = datasets.normalize(X_train)
+    X_test, _, _ = datasets.normalize(X_test, mean, std)
+    return X_train, y_train, X_test, y_test
+
+
+@pytest.fixture(scope="module")
+def binary():
+    X, y, X_test, y_test = _split(datasets.moons, noise=0.1)
+    model = MLP(2, [8, 1], seed=0)
+    nn.fit(model, X, y, loss="bce_with_logits", epochs=15, progress=False)
+    fig = plots._boundary_figure(model, X, y, False, 120, X_test, y_test, "bce_with_logits")
+    yield model, fig, (X, y, X_test, y_test)
+    matplotlib.pyplot.close(fig)
+
+
+def test_grid_readout_is_the_models_readout_at_each_point_numpy_or_not():
+    model = MLP(2, [4, 3, 1], activation="tanh", seed=1)
+    gx, gy = [-1.0, 0.0, 0.5], [-2.0, 1.5]
+    classes, shades = plots.grid_readout(model, gx, gy, "bce_with_logits")
+    with no_grad():
+        for j, b in enumerate(gy):
+            for i, a in enumerate(gx):
+                cls, shade = readout("bce_with_logits", model([a, b]))
+                assert classes[j][i] == cls and shades[j][i] == pytest.approx(shade, rel=1e-12)
+
+
+def test_binary_boundary_is_smooth_probability_shading_with_the_half_line(binary):
+    model, fig, _ = binary
+    ax = fig.axes[0]
+    filled = [c for c in ax.collections if getattr(c, "filled", False)]
+    lines = [c for c in ax.collections if hasattr(c, "levels") and not getattr(c, "filled", True)]
+    assert filled and len(filled[0].levels) >= 20  # many levels of probability, not two classes
+    assert [list(c.levels) for c in lines] == [[0.5]]
+    colourbar = fig.axes[1]
+    assert "P(class 1)" in colourbar.get_ylabel()
+
+
+def test_boundary_axes_and_legend_are_labelled_and_test_points_have_their_own_marker(binary):
+    _, fig, (X, y, X_test, y_test) = binary
+    ax = fig.axes[0]
+    assert ax.get_xlabel() == "x0 (normalised)" and ax.get_ylabel() == "x1 (normalised)"
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert labels == ["class 0", "class 1", "train point", "test point", "decision boundary"]
+    scatters = [c for c in ax.collections if c.get_offsets().shape[0] in (len(X), len(X_test))
+                and not hasattr(c, "levels")]  # fmt: skip
+    sizes = sorted(c.get_offsets().shape[0] for c in scatters)
+    assert sizes == sorted([len(X), len(X_test)])
+    train, test = sorted(scatters, key=lambda c: c.get_offsets().shape[0] != len(X))
+    assert len(train.get_paths()[0].vertices) != len(test.get_paths()[0].vertices)  # a circle, a triangle
+    assert train.get_facecolors().shape[0] == len(X) and (test.get_facecolors()[:, :3] == 1).all()  # test: hollow
+
+
+def test_hinge_shading_reads_the_score_clipped_to_one():
+    X, y, _, _ = _split(datasets.moons, noise=0.1)
+    model = MLP(2, [4, 1], seed=0)
+    fig = plots._boundary_figure(model, X, y, False, 40, None, None, "hinge")
+    try:
+        assert "hinge score" in fig.axes[1].get_ylabel()
+        assert [t.get_text() for t in fig.axes[1].get_yticklabels()] == ["−1", "−0.5", "0", "0.5", "1"]
+        assert [t.get_text() for t in fig.axes[0].get_legend().get_texts()][-2:] == ["train point", "decision boundary"]
+    finally:
+        matplotlib.pyplot.close(fig)
+
+
+def test_multiclass_shading_takes_each_cells_argmax_colour_so_no_false_band_appears():
+    X, y, X_test, y_test = _split(datasets.spiral, n=90, classes=3)
+    model = MLP(2, [12, 3], seed=0)
+    nn.fit(model, X, y, epochs=10, progress=False)
+    steps = 50
+    fig = plots._boundary_figure(model, X, y, True, steps, X_test, y_test, "cross_entropy")
+    try:
+        (image,) = fig.axes[0].get_images()
+        rgba = np.asarray(image.get_array())
+        gx, gy = plots._lattice(X + X_test, steps)
+        classes, shades = plots.grid_readout(model, gx, gy, "cross_entropy")
+        colours = np.array([plots._rgb(c) for c in plots.CLASS_COLOURS[:3]])
+        for j in range(steps):
+            for i in range(steps):  # each cell is its argmax's colour, whatever its neighbours are
+                assert np.allclose(rgba[j, i, :3], colours[classes[j][i]])
+        seen = {c for row in classes for c in row}
+        assert seen <= {0, 1, 2}
+        alpha = rgba[..., 3]
+        assert alpha.min() >= 0.1 and alpha.max() <= 0.75 + 1e-9  # confidence as strength
+        assert "x0 (normalised)" == fig.axes[0].get_xlabel()
+    finally:
+        matplotlib.pyplot.close(fig)
+
+
+def test_loss_plot_has_train_and_test_curves_on_labelled_axes():
+    X, y, X_test, y_test = _split(datasets.moons, noise=0.1)
+    model = MLP(2, [4, 1], seed=0)
+    history = nn.fit(model, X, y, epochs=5, progress=False, callback=track(X_test, y_test))
+    fig = plots._history_figure(history)
+    try:
+        loss_ax, acc_ax = fig.axes
+        assert loss_ax.get_xlabel() == "epoch" and "loss" in loss_ax.get_ylabel()
+        assert acc_ax.get_xlabel() == "epoch" and "accuracy" in acc_ax.get_ylabel()
+        train, test = loss_ax.get_lines()
+        assert list(train.get_ydata()) == history["loss"] and list(test.get_ydata()) == history["test_loss"]
+        assert list(train.get_xdata()) == [1, 2, 3, 4, 5]
+        assert [t.get_text().split(" ")[0] for t in loss_ax.get_legend().get_texts()] == ["train", "test"]
+    finally:
+        matplotlib.pyplot.close(fig)
+
+
+def test_loss_plot_without_test_or_accuracy_draws_one_panel(tmp_path):
+    path = plots.history({"loss": [1.0, 0.5], "accuracy": [None, None]}, tmp_path / "h.png")
+    assert path.read_bytes()[:4] == b"\x89PNG"
+    fig = plots._history_figure({"loss": [1.0, 0.5], "accuracy": [None, None]})
+    try:
+        assert len(fig.axes) == 1 and len(fig.axes[0].get_lines()) == 1
+    finally:
+        matplotlib.pyplot.close(fig)
+
+
+def test_decision_boundary_refuses_points_without_two_inputs(tmp_path):
+    with pytest.raises(ValueError, match="exactly two inputs"):
+        plots.decision_boundary(MLP(3, [1]), [[0.0, 1.0, 2.0]], [0], False, tmp_path / "b.png")
