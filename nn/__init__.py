@@ -35,14 +35,14 @@ def _check_autograd() -> None:
 _check_autograd()
 # ruff: noqa: E402 - the imports below come after that check, on purpose
 
-from . import activations, datasets, init, losses, optim
+from . import activations, datasets, init, losses, movie, optim
 from .module import MLP, Layer, Module, Neuron
 from .serialize import load
 from .train import accuracy, fit
 
 __all__ = [
     "Module", "Neuron", "Layer", "MLP", "load", "fit", "accuracy",
-    "activations", "init", "losses", "optim", "datasets", "reference",
+    "activations", "init", "losses", "optim", "datasets", "movie", "reference",
 ]  # fmt: skip
 
 

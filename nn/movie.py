@@ -469,7 +469,7 @@ _SCRIPT = r"""
   function start() {
     if (+slider.value >= frames.length - 1) show(0);
     play.textContent = "\u275a\u275a pause";
-    timer = setInterval(function () { if (+slider.value >= frames.length - 1) stop(); else show(+slider.value + 1); }, 150);
+    timer = setInterval(function () { show(+slider.value + 1); if (+slider.value >= frames.length - 1) stop(); }, 150);
   }
   play.onclick = function () { if (timer) stop(); else start(); };
   root.querySelectorAll('[data-mv="step"]').forEach(function (b) {

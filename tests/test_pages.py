@@ -325,4 +325,154 @@ def test_a_step_through_at_the_node_limit_loads_and_steps(open_page, tmp_path):
     state = page.state()
     assert state["shown"] == [viz.MAX_NODES - 1] and state["caption"] == steps.captions[-1]
     assert _grads_shown(state)["x"] is not None
+# ---- the training movie ------------------------------------------------------------------------
+# What the movie page shows: its frame, the figures under the controls, each node's box and each
+# edge's look, and a pixel of the boundary's canvas.
+_MOVIE_STATE = """() => {
+  const root = document.getElementById('movie'), text = k => root.querySelector(`[data-mv="${k}"]`).textContent;
+  const box = e => { const r = e.getBoundingClientRect(); return [r.left, r.top, r.width, r.height]; };
+  const canvas = root.querySelector('[data-mv="plane"]');
+  let pixels = null;
+  if (canvas) {
+    const d = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
+    pixels = [0, 0.25, 0.5, 0.75].map(f => Array.from(d.slice(4 * Math.floor(f * d.length / 4), 4 * Math.floor(f * d.length / 4) + 4)));
+  }
+  return {frame: +root.getAttribute('data-frame'), slider: +root.querySelector('[data-mv="slider"]').value,
+          epoch: +text('epoch'), loss: text('loss'), accuracy: text('accuracy'), test_loss: text('test_loss'),
+          test_accuracy: text('test_accuracy'),
+          nodes: [...root.querySelectorAll('circle[data-mv]')].map(box),
+          edges: [...root.querySelectorAll('[data-mv="edge"]')].map(e => [e.style.stroke, e.style.strokeWidth]),
+          cursor: [...root.querySelectorAll('[data-mv="cursor"]')].map(c => +c.getAttribute('x1')),
+          pixels};
+}"""
+
+# Everything the page draws must lie inside the 1280-pixel window and inside its own panel.
+_MOVIE_BOUNDS = """() => {
+  const inside = (inner, outer) => inner.left >= outer.left - 0.5 && inner.right <= outer.right + 0.5
+                                   && inner.top >= outer.top - 0.5 && inner.bottom <= outer.bottom + 0.5;
+  const out = [];
+  const page = {left: 0, right: innerWidth, top: -1e9, bottom: 1e9};
+  for (const panel of document.querySelectorAll('.panel, .controls, h1')) {
+    if (!inside(panel.getBoundingClientRect(), page)) out.push('sticks out of the window: ' + panel.className);
+    if (panel.scrollWidth > panel.clientWidth + 1) out.push('overflows sideways: ' + panel.className);
+    for (const e of panel.querySelectorAll('circle, line[data-mv="edge"], text, path, canvas, polyline')) {
+      const r = e.getBoundingClientRect();
+      if (r.width === 0 && r.height === 0) continue;
+      if (!inside(r, panel.getBoundingClientRect())) out.push(`${e.tagName} ${e.textContent || ''} outside ${panel.className}`);
+    }
+  }
+  const canvas = document.querySelector('[data-mv="plane"]');
+  for (const mark of document.querySelectorAll('[data-mv="points"] .train, [data-mv="points"] .test')) {
+    if (!inside(mark.getBoundingClientRect(), canvas.getBoundingClientRect())) out.push('a point off the plane');
+  }
+  return {problems: out, scrollWidth: document.documentElement.scrollWidth, innerWidth};
+}"""
+
+
+def _movie_text(value, percent=False) -> str:
+    if value is None:
+        return "\u2014"
+    return f"{100 * value:.1f}%" if percent else f"{value:.4f}"
+
+
+@pytest.fixture(scope="module")
+def movie_page(tmp_path_factory):
+    """A small MLP trained on moons for 12 epochs with a frame every 2 (and the last)."""
+    nn = pytest.importorskip("nn")
+    X, y = nn.datasets.moons(80, noise=0.1, seed=0)
+    X_train, X_test, y_train, y_test = nn.datasets.train_test_split(X, y, seed=0)
+    X_train, mean, std = nn.datasets.normalize(X_train)
+    X_test, _, _ = nn.datasets.normalize(X_test, mean, std)
+    model = nn.MLP(2, [8, 8, 1], seed=0)
+    path = tmp_path_factory.mktemp("movie") / "training.html"
+    history, recorded = nn.movie.record(model, X_train, y_train, path, X_test=X_test, y_test=y_test, loss="hinge",
+                                        epochs=12, every=2, batch_size=16, progress=False, seed=0)  # fmt: skip
+    return path, history, recorded
+
+
+def test_movie_loads_with_no_console_errors_at_its_first_frame(open_page, movie_page):
+    path, _, recorded = movie_page
+    page = open_page(path)
+    state = page.page.evaluate(_MOVIE_STATE)
+    assert state["frame"] == 0 and state["slider"] == 0 and state["epoch"] == 0
+    assert len(state["nodes"]) == 2 + 8 + 8 + 1 and len(state["edges"]) == 2 * 8 + 8 * 8 + 8
+    assert any(p[3] > 0 for p in state["pixels"]), "the decision boundary is not drawn"
+    assert page.errors == []
+
+
+def test_movie_slider_buttons_keys_and_play_change_the_frame(open_page, movie_page):
+    path, _, recorded = movie_page
+    page = open_page(path)
+    last = len(recorded) - 1
+    frame = lambda: page.page.evaluate(_MOVIE_STATE)["frame"]  # noqa: E731
+    page.page.keyboard.press("ArrowRight")  # the page takes the keys from the start
+    assert frame() == 1
+    page.page.keyboard.press("End")
+    assert frame() == last
+    page.page.keyboard.press("ArrowLeft")
+    assert frame() == last - 1
+    page.page.keyboard.press("Home")
+    assert frame() == 0
+    page.page.click('[data-mv="step"][data-by="1"]')
+    page.page.click('[data-mv="step"][data-by="1"]')
+    assert frame() == 2
+    page.page.click('[data-mv="step"][data-by="-1"]')
+    assert frame() == 1
+    page.page.evaluate("k => { const s = document.querySelector('[data-mv=\"slider\"]'); s.value = k;"
+                       " s.dispatchEvent(new Event('input', {bubbles: true})); }", 3)  # fmt: skip
+    assert frame() == 3
+    page.page.click('[data-mv="play"]')
+    page.page.wait_for_function(f"() => +document.getElementById('movie').getAttribute('data-frame') === {last}",
+                                timeout=150 * len(recorded) + 5000)  # fmt: skip
+    assert page.page.text_content('[data-mv="play"]').endswith("play")  # it stopped at the end
+    assert page.errors == []
+
+
+def test_each_movie_frame_shows_the_figures_fit_reported_for_its_epoch(open_page, movie_page):
+    path, history, recorded = movie_page
+    page = open_page(path)
+    cursors = []
+    for k, frame in enumerate(recorded.frames):
+        state = _movie_go(page, k)
+        assert state["epoch"] == frame["epoch"]
+        e = frame["epoch"]
+        if e:
+            assert state["loss"] == _movie_text(history["loss"][e - 1])
+            assert state["accuracy"] == _movie_text(history["accuracy"][e - 1], percent=True)
+            assert state["test_loss"] == _movie_text(history["test_loss"][e - 1])
+            assert state["test_accuracy"] == _movie_text(history["test_accuracy"][e - 1], percent=True)
+        else:
+            assert state["loss"] == _movie_text(frame["loss"])  # the untrained model, evaluated
+        cursors.append(state["cursor"])
+    assert all(a[0] < b[0] for a, b in zip(cursors, cursors[1:])), "the curves' cursor moves with the epoch"
+    assert page.errors == []
+
+
+def _movie_go(page, k: int) -> dict:
+    page.page.evaluate("k => { const s = document.querySelector('[data-mv=\"slider\"]'); s.value = k;"
+                       " s.dispatchEvent(new Event('input', {bubbles: true})); }", k)  # fmt: skip
+    return page.page.evaluate(_MOVIE_STATE)
+
+
+def test_movie_layout_holds_still_while_weights_and_boundary_change(open_page, movie_page):
+    path, _, recorded = movie_page
+    page = open_page(path)
+    first, last = _movie_go(page, 0), _movie_go(page, len(recorded) - 1)
+    assert first["nodes"] == last["nodes"], "a node moved between frames"
+    assert first["edges"] != last["edges"], "the edges do not show the weights changing"
+    assert first["pixels"] != last["pixels"], "the decision boundary does not change"
+    assert page.errors == []
+
+
+@pytest.mark.parametrize("data", ["moons", "spiral"])
+def test_the_commands_movie_fits_a_1280_pixel_window_with_nothing_cut_off(open_page, tmp_path, data):
+    path = tmp_path / "training.html"
+    _chainrule("train", "--data", data, "--epochs", "3", "--samples", "60", "--no-progress", "--out", str(tmp_path),
+               "--movie", str(path))  # fmt: skip
+    page = open_page(path)
+    for k in (0, 3):
+        _movie_go(page, k)
+        bounds = page.page.evaluate(_MOVIE_BOUNDS)
+        assert bounds["scrollWidth"] <= bounds["innerWidth"], "the page scrolls sideways"
+        assert bounds["problems"] == []
     assert page.errors == []
