@@ -119,7 +119,7 @@ class Movie:
                 biases.append(neuron.b.data)
                 grads.append(math.sqrt(sum(p.grad * p.grad for p in (*neuron.w, neuron.b))))
         frame = {"epoch": epoch, "w": _rounded(weights), "b": _rounded(biases), "g": _rounded(grads),
-                 **{k: v for k, v in figures.items()}}  # fmt: skip
+                 **{k: _finite_or_none(v) for k, v in figures.items()}}  # fmt: skip
         if self.plane is not None:
             frame["plane"] = self._plane_image()
         self.frames.append(frame)
@@ -157,8 +157,8 @@ class Movie:
         curves = {
             key: [self._start[key], *history.get(key, [])] for key in ("loss", "accuracy", "test_loss", "test_accuracy")
         }
-        weights = [abs(w) for f in self.frames for w in f["w"]]
-        grads = [g for f in self.frames for g in f["g"] if g > 0 and math.isfinite(g)]
+        weights = [abs(w) for f in self.frames for w in f["w"] if w is not None]
+        grads = [g for f in self.frames for g in f["g"] if g is not None and g > 0]
         return {
             "sizes": sizes,
             "activations": [layer.activation for layer in self.model.layers],
@@ -166,12 +166,12 @@ class Movie:
             "shade_meaning": _train.SHADE_MEANING.get(self.loss, ""),
             "multiclass": self.multiclass,
             "classes": max([int(t) for t in self.y + self.y_test] + [1]) + 1,
-            "wmax": max([w for w in weights if math.isfinite(w)] + [1e-12]),
+            "wmax": max(weights + [1e-12]),
             "gmax": max(grads + [1e-12]),
             "grid": self.grid,
             "plane": self.plane,
             "points": {"train": _points(self.X, self.y), "test": _points(self.X_test, self.y_test)},
-            "curves": {k: [v if v is None or math.isfinite(v) else None for v in vals] for k, vals in curves.items()},
+            "curves": {k: [_finite_or_none(v) for v in vals] for k, vals in curves.items()},
             "frames": self.frames,
         }
 
@@ -219,6 +219,11 @@ def record(model, X, y, path, *, X_test=None, y_test=None, every: int = 1, grid:
 def _rounded(values) -> list:
     """4 significant digits: what the page shows, at a third of the JSON size; None for nan/inf."""
     return [float(f"{v:.4g}") if math.isfinite(v) else None for v in values]
+
+
+def _finite_or_none(value):
+    """JSON has no nan or inf: a figure that is not a finite number is shown as a dash."""
+    return value if value is not None and math.isfinite(value) else None
 
 
 def _points(X, y) -> list:

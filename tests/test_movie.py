@@ -191,3 +191,16 @@ def test_a_movie_refuses_to_record_another_model():
     rec = movie.Movie(MLP(2, [2, 1], seed=0), X, y, grid=4)
     with pytest.raises(ValueError, match="not another"):
         nn.fit(MLP(2, [2, 1], seed=1), X, y, epochs=1, progress=False, callback=rec)
+
+
+def test_a_diverged_model_still_makes_a_page_with_dashes_for_nan():
+    X, y, X_test, y_test = _moons(seed=7)
+    model = MLP(2, [3, 1], seed=0)
+    rec = movie.Movie(model, X, y, X_test, y_test, grid=4)
+    model.layers[0].neurons[0].w[0].data = float("nan")
+    model.layers[1].neurons[0].b.grad = float("inf")
+    rec(model, {"loss": [float("nan")], "accuracy": [0.5], "test_loss": [float("inf")], "test_accuracy": [0.5]})
+    data = _page_data(rec.html())
+    last = data["frames"][-1]
+    assert last["w"][0] is None and last["g"][-1] is None and last["loss"] is None and last["test_loss"] is None
+    assert data["curves"]["loss"][-1] is None
