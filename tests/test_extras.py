@@ -149,3 +149,16 @@ def test_fit_shows_a_widget_progress_bar_in_jupyter():
     kinds = {key for o in outputs for key in o.get("data", {})}
     assert "application/vnd.jupyter.widget-view+json" in kinds, outputs
     assert not any(o.output_type == "error" for o in outputs)
+
+
+def test_train_movie_needs_neither_matplotlib_nor_numpy(tmp_path, capsys, monkeypatch):
+    _without_matplotlib(monkeypatch)
+    for name in [m for m in sys.modules if m == "numpy" or m.startswith("numpy.") or m == "nn.reference"]:
+        monkeypatch.delitem(sys.modules, name)
+    monkeypatch.setitem(sys.modules, "numpy", None)
+    movie = tmp_path / "training.html"
+    status = main(["train", "--epochs", "2", "--samples", "40", "--hidden", "4", "--no-progress",
+                   "--out", str(tmp_path / "o"), "--movie", str(movie)])  # fmt: skip
+    captured = capsys.readouterr()
+    assert status == 0 and f"wrote {movie}" in captured.out
+    assert 'id="movie-data"' in movie.read_text(encoding="utf-8")

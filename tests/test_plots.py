@@ -135,3 +135,16 @@ def test_loss_plot_without_test_or_accuracy_draws_one_panel(tmp_path):
 def test_decision_boundary_refuses_points_without_two_inputs(tmp_path):
     with pytest.raises(ValueError, match="exactly two inputs"):
         plots.decision_boundary(MLP(3, [1]), [[0.0, 1.0, 2.0]], [0], False, tmp_path / "b.png")
+
+
+@pytest.mark.parametrize("without", ["numpy", "numpy and floats"])
+def test_grid_readout_without_numpy_gives_the_same_readout(monkeypatch, without):
+    model = MLP(2, [5, 4, 3], activation="sigmoid", seed=2)
+    gx, gy = [-1.0, 0.25, 2.0], [-0.5, 0.75]
+    expected = plots.grid_readout(model, gx, gy, "cross_entropy")
+    monkeypatch.setattr(plots, "_outputs_numpy", lambda model, cells: None)
+    if without == "numpy and floats":
+        monkeypatch.setattr(plots, "_outputs_floats", lambda model, cells: None)
+    classes, shades = plots.grid_readout(model, gx, gy, "cross_entropy")
+    assert classes == expected[0]
+    assert sum(shades, []) == pytest.approx(sum(expected[1], []), rel=1e-12)
