@@ -213,8 +213,8 @@ def _neuron_backprop(model, X, path: pathlib.Path) -> pathlib.Path:
     out.backward()
     point = ", ".join(f"{v:.3g}" for v in X[k])
     title = f"backprop through neuron 0 of layer 1 on training example {k}"
-    caption = (f"a1[0] = {neuron.activation}(z1[0]), z1[0] = W1[0,:]·x + b1[0], for the training example "
-               f"#{k} x = ({point}) (normalised): the first one on which this neuron is active, so the "
+    caption = (f"a1[0] = {neuron.activation}(z1[0]), z1[0] = W1[0,:]·x + b1[0], for training example {k} "
+               f"(counting from 0), x = ({point}) normalised: the first one on which this neuron is active, so the "
                f"gradient flows back. Each frame is one node of the backward pass.")  # fmt: skip
     return _titled_page(path, title, caption, viz.step_through(out)._repr_html_())
 

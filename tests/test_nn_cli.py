@@ -73,6 +73,6 @@ def test_neuron_backprop_page_says_which_neuron_and_which_example(tmp_path, caps
     match = re.fullmatch(r"backprop through neuron 0 of layer 1 on training example (\d+)", title)
     assert match, title
     assert f"<h1 style=\"font-size:16px\">{title}</h1>" in page
-    assert f"training example #{match[1]} x = (" in page
+    assert f"training example {match[1]} (counting from 0), x = (" in page
     for label in ("W1[0,0]", "W1[0,1]", "b1[0]", "z1[0]", "a1[0]", "x0", "x1"):  # the names of the closed forms
         assert f'font-weight="bold" font-size="11.00">{label}</text>' in page, label
