@@ -73,7 +73,7 @@ def test_a_registered_activation_works_in_a_model_and_tags_all_its_nodes(registr
     out = model([0.5, -0.25])
     for node in topological_order(out):
         if node.parents:
-            assert node.scope.startswith("layers."), f"{node.op} node is untagged"
+            assert node.scope.startswith("layer."), f"{node.op} node is untagged"
     model.save(tmp_path / "m.json")
     assert nn.load(tmp_path / "m.json").state_dict() == model.state_dict()
 
