@@ -98,14 +98,14 @@ def cross_entropy(logits, labels):
 def hinge(scores, targets):
     """J = (1/m) Σ max(0, 1 − y·s) over every entry, targets y = −1 or +1 (max-margin, as micrograd's demo).
 
-    Written without a branch on y, so `autograd.compile` can take the targets as inputs of one
-    trace (1 − y·s is exactly 1 − s or 1 + s for y = ±1).
+    Written without a branch on y, so `autograd.compile` can take the targets as inputs of one trace.
     """
     ss, ys, m = _pairs(scores, targets, "hinge", traceable=True)
     for y in ys:
         if type(y) is not Value and y not in (1.0, -1.0):
             raise ValueError(f"hinge targets must be -1 or +1, got {y} (for 0/1 labels pass 2*y - 1)")
-    return _sum([relu(1.0 - y * s) for s, y in zip(ss, ys)]) * (1.0 / m)
+    # 1 − y·s as one dot node, 1 + (−y)·s: exactly 1 − s or 1 + s for y = ±1
+    return _sum([relu(dot([-y], [s], bias=1.0)) for s, y in zip(ss, ys)]) * (1.0 / m)
 
 
 LOSSES = {
