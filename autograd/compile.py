@@ -49,12 +49,21 @@ from . import ops
 from .engine import Value, constant, gc_paused, recording_comparisons, topological_order
 from .functional import gradients
 
-__all__ = ["compile", "Compiled"]
+__all__ = ["Compiled", "compile"]
 
 _BATCH_MODES = (None, "python", "numpy")
 
 
-def compile(f, argnums=None, *, params=None, has_aux=False, static_argnums=(), batch=None, cache_size=8):  # noqa: A001
+def compile(
+    f,
+    argnums=None,
+    *,
+    params=None,
+    has_aux=False,
+    static_argnums=(),
+    batch=None,
+    cache_size=8,
+):
     """``f`` traced once and run as generated Python: returns what ``value_and_grad(f, argnums)`` returns.
 
     ``g = compile(f, argnums=(0, 1)); value, (dx, dy) = g(x, y)``. Arguments that are numbers
@@ -99,7 +108,7 @@ class _Sym:
     raises, and the rule is then called at run time instead.
     """
 
-    __slots__ = ("text", "atomic")
+    __slots__ = ("atomic", "text")
 
     def __init__(self, text: str, atomic: bool):
         self.text = text
@@ -136,7 +145,13 @@ def _binary(symbol):
     return method, reflected
 
 
-for _name, _symbol in [("add", "+"), ("sub", "-"), ("mul", "*"), ("truediv", "/"), ("pow", "**")]:
+for _name, _symbol in [
+    ("add", "+"),
+    ("sub", "-"),
+    ("mul", "*"),
+    ("truediv", "/"),
+    ("pow", "**"),
+]:
     _method, _reflected = _binary(_symbol)
     setattr(_Sym, f"__{_name}__", _method)
     setattr(_Sym, f"__r{_name}__", _reflected)
@@ -144,7 +159,7 @@ del _name, _symbol, _method, _reflected
 
 
 def _float_text(x: float) -> str:
-    if x != x:
+    if math.isnan(x):
         return "nan"
     if x in (math.inf, -math.inf):
         return "inf" if x > 0 else "(-inf)"
@@ -159,7 +174,7 @@ class _Template:
     """An expression with holes: ``parts`` alternate literal text and the index of an input
     (or "ans"); ``atomic`` says whether it needs parentheses as an operand."""
 
-    __slots__ = ("parts", "atomic")
+    __slots__ = ("atomic", "parts")
 
     def __init__(self, text: str, atomic: bool):
         self.parts = text.split(_MARK)
@@ -183,7 +198,9 @@ def _symbolic(rule, n: int, with_ans: bool):
     not plain arithmetic on its inputs."""
     syms = [_Sym(f"{_MARK}{i}{_MARK}", True) for i in range(n)]
     try:
-        result = rule(_Sym(f"{_MARK}a{_MARK}", True), *syms) if with_ans else rule(*syms)
+        result = (
+            rule(_Sym(f"{_MARK}a{_MARK}", True), *syms) if with_ans else rule(*syms)
+        )
     except Exception:  # noqa: BLE001 - any refusal means: call the rule at run time
         return None
     results = result if isinstance(result, (tuple, list)) else (result,)
@@ -226,7 +243,7 @@ def _identifier(text: str) -> str:
 
 
 def _short_scope(path: str) -> str:
-    """"layers.1.neurons.0" -> "L1N0": a module path as a short prefix."""
+    """ "layers.1.neurons.0" -> "L1N0": a module path as a short prefix."""
     return "".join(p if p.isdigit() else p[:1].upper() for p in path.split(".") if p)
 
 
@@ -274,11 +291,23 @@ def _node_base(node) -> str:
 class _Trace:
     """One recorded run of f: its output, inputs, outside leaves, guards and aux outputs."""
 
-    def __init__(self, out, inputs, input_names, wrt_inputs, params, guards, aux_values, aux_shape):
+    def __init__(
+        self,
+        out,
+        inputs,
+        input_names,
+        wrt_inputs,
+        params,
+        guards,
+        aux_values,
+        aux_shape,
+    ):
         self.out = out
         self.inputs = inputs  # the input leaves, in flattened argument order
         self.input_names = input_names
-        self.wrt_inputs = wrt_inputs  # positions in `inputs` of the differentiated arguments
+        self.wrt_inputs = (
+            wrt_inputs  # positions in `inputs` of the differentiated arguments
+        )
         self.params = params
         self.guards = guards
         self.aux_values = aux_values
@@ -292,7 +321,9 @@ class _Trace:
         self.forward_order = _merged_order(self.backward_order, roots[1:])
         input_set = set(inputs)
         self.leaves = [
-            v for v in self.forward_order if not v.parents and v not in input_set and v.role != "constant"
+            v
+            for v in self.forward_order
+            if not v.parents and v not in input_set and v.role != "constant"
         ]  # outside leaves (parameters, Values of closures): read at every call
         known = set(self.leaves)
         for p in params:
@@ -322,10 +353,20 @@ class _Body:
     value) rather than fresh variables; seed: the name of the root's gradient, or None for 1.0.
     """
 
-    def __init__(self, trace: _Trace, names: _Names, refs: dict, globals_: dict, backend: str, seed):
+    def __init__(
+        self,
+        trace: _Trace,
+        names: _Names,
+        refs: dict,
+        globals_: dict,
+        backend: str,
+        seed,
+    ):
         self.t = trace
         self.names = names
-        self.refs = refs  # node -> the text that denotes its value (a name or a literal)
+        self.refs = (
+            refs  # node -> the text that denotes its value (a name or a literal)
+        )
         self.globals = globals_
         self.backend = backend
         self.seed = seed
@@ -359,7 +400,9 @@ class _Body:
         for node in self.t.forward_order:
             if node in refs:
                 continue
-            if not node.parents:  # a constant: its number goes straight into the expressions
+            if (
+                not node.parents
+            ):  # a constant: its number goes straight into the expressions
                 refs[node] = _float_text(node.data)
                 continue
             prim = node.primitive
@@ -382,12 +425,16 @@ class _Body:
     def guards(self) -> None:
         np_mode = self.backend == "numpy"
         if self.t.guards:
-            self.lines.append("# guards: the branches the trace took, checked before any gradient")
+            self.lines.append(
+                "# guards: the branches the trace took, checked before any gradient"
+            )
         for node, op, other, result in self.t.guards:
             a = self.refs[node]
             if op == "float":
                 test = f"{a} != {_float_text(result)}"
-                self.lines.append(f"if {'_any(' + test + ')' if np_mode else test}: raise _Stale  # float() read {result!r}")
+                self.lines.append(
+                    f"if {'_any(' + test + ')' if np_mode else test}: raise _Stale  # float() read {result!r}"
+                )
                 continue
             b = self.refs[other] if type(other) is Value else _float_text(float(other))
             test = f"{a} {op} {b}"
@@ -395,7 +442,9 @@ class _Body:
                 check = f"not _all({test})" if result else f"_any({test})"
             else:
                 check = f"not ({test})" if result else test
-            self.lines.append(f"if {check}: raise _Stale  # the trace had {test} {result}")
+            self.lines.append(
+                f"if {check}: raise _Stale  # the trace had {test} {result}"
+            )
 
     def backward(self, targets: dict) -> dict:
         """The chain rule. ``targets`` maps each node whose gradient is wanted to its kind:
@@ -403,7 +452,9 @@ class _Body:
         t, refs, lines = self.t, self.refs, self.lines
         order = t.backward_order
         leads = set()
-        for node in order:  # parents first: a node leads to a target if it is one or a parent does
+        for node in (
+            order
+        ):  # parents first: a node leads to a target if it is one or a parent does
             if node in targets or any(p in leads for p in node.parents):
                 leads.add(node)
         fan_in: dict = {}
@@ -412,10 +463,14 @@ class _Body:
                 for p in node.parents:
                     if p in leads:
                         fan_in[p] = fan_in.get(p, 0) + 1
-        grad = {t.out: self.seed}  # node -> the name of its gradient; None means exactly 1.0
-        lines.append("# backward: the chain rule, from the output back, last node first")
+        grad = {
+            t.out: self.seed
+        }  # node -> the name of its gradient; None means exactly 1.0
+        lines.append(
+            "# backward: the chain rule, from the output back, last node first"
+        )
         if t.out in targets and targets[t.out] != "fresh":
-            lines.append(f"{targets[t.out]} += {self.seed or '1.0'}")
+            lines.append(self.add_into(targets[t.out], self.seed or "1.0", ""))
         for node in reversed(order):
             if node not in grad or not node.parents:
                 continue
@@ -437,18 +492,30 @@ class _Body:
                 kind = targets.get(p, "fresh")
                 why = f"  # via {refs[node]} ({node.op})"
                 if kind != "fresh":  # a parameter: add into its running sum
-                    lines.append(f"{kind} += {c}{why}")
+                    lines.append(self.add_into(kind, c, why))
                     grad.setdefault(p, kind)
                 elif p in grad:
-                    lines.append(f"{grad[p]} += {c}{why}")
-                elif fan_in[p] == 1 and p not in targets and (c == "1.0" or _is_name(c)):
+                    lines.append(self.add_into(grad[p], c, why))
+                elif (
+                    fan_in[p] == 1 and p not in targets and (c == "1.0" or _is_name(c))
+                ):
                     # its only contribution is exactly 1.0 or an existing variable: nothing to write
                     grad[p] = None if c == "1.0" else c
                 else:
-                    name = self.names.fresh(f"g_{refs[p]}" if _is_name(refs[p]) else "g")
+                    name = self.names.fresh(
+                        f"g_{refs[p]}" if _is_name(refs[p]) else "g"
+                    )
                     lines.append(f"{name} = {c}{why}")
                     grad[p] = name
         return grad
+
+    def add_into(self, name: str, c: str, why: str) -> str:
+        # an array may be shared by two names (g_a = b), so NumPy code never adds in place
+        return (
+            f"{name} = {name} + {c}{why}"
+            if self.backend == "numpy"
+            else f"{name} += {c}{why}"
+        )
 
     def _partials(self, node) -> list:
         """(text, atomic) of ∂node/∂parentᵢ for each parent, from the node's own rule."""
@@ -456,13 +523,21 @@ class _Body:
         args = [self.refs[p] for p in node.parents]
         ans = self.refs[node]
         _, array_derivative = self.array_rules(prim)
-        templates = None if array_derivative is not None else _template(prim, len(args), "derivative")
+        templates = (
+            None
+            if array_derivative is not None
+            else _template(prim, len(args), "derivative")
+        )
         if templates is not None:
             return [(tp.render(ans, args), tp.atomic) for tp in templates]
         rule = array_derivative or prim.derivative
         d = self.temp()
-        label = ("a_d_" if array_derivative else "d_") + _OP_WORDS.get(prim.name, prim.name)
-        self.lines.append(f"{d} = {self.bind(rule, label)}({', '.join([ans, *args])})  # {prim.name}'s rule")
+        label = ("a_d_" if array_derivative else "d_") + _OP_WORDS.get(
+            prim.name, prim.name
+        )
+        self.lines.append(
+            f"{d} = {self.bind(rule, label)}({', '.join([ans, *args])})  # {prim.name}'s rule"
+        )
         if len(args) == 1 and prim.arity == 1:
             return [(d, True)]
         return [(f"{d}[{i}]", True) for i in range(len(args))]
@@ -511,7 +586,14 @@ def _unpack(names: list, source: str) -> str:
 def _base_globals(np=None) -> dict:
     g = {"total": ops.total, "inf": math.inf, "nan": math.nan, "_Stale": _Stale}
     if np is not None:
-        g.update({"_np": np, "_all": np.all, "_any": np.any, "_batch_totals": _batch_totals_fn(np)})
+        g.update(
+            {
+                "_np": np,
+                "_all": np.all,
+                "_any": np.any,
+                "_batch_totals": _batch_totals_fn(np),
+            }
+        )
     return g
 
 
@@ -521,7 +603,8 @@ def _batch_totals_fn(np):
         table = np.empty((len(xs), rows))
         for i, x in enumerate(xs):
             table[i] = x
-        return table.sum(axis=1).tolist()
+        # cumsum adds left to right, as backward() does (np.sum would add pairwise)
+        return table.cumsum(axis=1)[:, -1].tolist() if rows else [0.0] * len(xs)
 
     return batch_totals
 
@@ -550,9 +633,17 @@ def _write_single(trace: _Trace, fname: str):
         f"def {fname}(_inputs, _leaves, _grads):",
         f'    """{fname}: forward and backward pass of a traced function, written out by autograd.compile."""',
     ]
-    pre = [_unpack([refs[v] for v in trace.inputs], "_inputs"), _unpack(leaf_names, "_leaves")]
+    pre = [
+        _unpack([refs[v] for v in trace.inputs], "_inputs"),
+        _unpack(leaf_names, "_leaves"),
+    ]
     if param_acc:
-        pre.append(_unpack(param_acc, "_grads  # running sums of the parameters' gradients, as backward() keeps them"))
+        pre.append(
+            _unpack(
+                param_acc,
+                "_grads  # running sums of the parameters' gradients, as backward() keeps them",
+            )
+        )
     aux = ", ".join(refs[v] for v in trace.aux_values)
     ret = f"return ({refs[trace.out]}, ({aux}{',' if aux else ''}), ({', '.join(input_grads)}{',' if input_grads else ''}), ({', '.join(param_acc)}{',' if param_acc else ''}))"
     return _assemble(head, pre, body, ret), g
@@ -578,24 +669,47 @@ def _write_batch(traces: list, n_params_from, backend: str, fname: str):
     if backend == "numpy":
         import numpy as np
     g = _base_globals(np)
-    names = _Names(_RESERVED | {"_rows", "_leaves", "_grads", "_seed", "_values", "_aux", "_key", "_row", "_n"})
+    names = _Names(
+        _RESERVED
+        | {
+            "_rows",
+            "_leaves",
+            "_grads",
+            "_seed",
+            "_values",
+            "_aux",
+            "_key",
+            "_row",
+            "_n",
+        }
+    )
     leaves = _batch_leaves(traces_)
     leaf_refs = {v: names.fresh(_node_base(v)) for v in leaves}
     params = n_params_from
-    param_acc = [names.fresh(f"g_{leaf_refs[p]}") if p in leaf_refs else names.fresh("g_param") for p in params]
+    param_acc = [
+        names.fresh(f"g_{leaf_refs[p]}") if p in leaf_refs else names.fresh("g_param")
+        for p in params
+    ]
     lines = [
         f"def {fname}(_rows, _leaves, _grads, _seed):",
         f'    """{fname}: the traced per-example function over a batch, written out by autograd.compile."""',
     ]
     lines += _wrap(_unpack([leaf_refs[v] for v in leaves], "_leaves"), "    ")
     if param_acc:
-        lines += _wrap(_unpack(param_acc, "_grads  # running sums of the parameters' gradients"), "    ")
+        lines += _wrap(
+            _unpack(param_acc, "_grads  # running sums of the parameters' gradients"),
+            "    ",
+        )
     lines += ["    _values = []", "    _aux = []"]
     if backend == "python":
-        lines.append("    for _key, _row in _rows:  # the examples, last first, as backward() visits them")
+        lines.append(
+            "    for _key, _row in _rows:  # the examples, last first, as backward() visits them"
+        )
         indent = "            " if len(traces_) > 1 else "        "
     else:
-        lines.append("    _key, _row, _n = _rows  # one column per input, the batch along it")
+        lines.append(
+            "    _key, _row, _n = _rows  # one column per input, the batch along it"
+        )
         indent = "    "
     for k, t in enumerate(traces_):
         refs = {v: leaf_refs[v] for v in leaves}
@@ -617,9 +731,15 @@ def _write_batch(traces: list, n_params_from, backend: str, fname: str):
         lines.append(f"{indent}_values.append({refs[t.out]})")
         lines.append(f"{indent}_aux.append(({aux}{',' if aux else ''}))")
     if backend == "numpy":
-        lines += _wrap(f"return (_values, _aux, _batch_totals(({', '.join(param_acc)}{',' if param_acc else ''}), _n))", "    ")
+        lines += _wrap(
+            f"return (_values, _aux, _batch_totals(({', '.join(param_acc)}{',' if param_acc else ''}), _n))",
+            "    ",
+        )
     else:
-        lines += _wrap(f"return (_values, _aux, ({', '.join(param_acc)}{',' if param_acc else ''}))", "    ")
+        lines += _wrap(
+            f"return (_values, _aux, ({', '.join(param_acc)}{',' if param_acc else ''}))",
+            "    ",
+        )
     return "\n".join(lines) + "\n", g
 
 
@@ -635,7 +755,7 @@ def _build(source: str, globals_: dict, fname: str):
 class _Entry:
     """A trace, the function written from it and that function's source."""
 
-    __slots__ = ("trace", "fn", "source")
+    __slots__ = ("fn", "source", "trace")
 
     def __init__(self, trace, fn, source):
         self.trace = trace
@@ -643,7 +763,9 @@ class _Entry:
         self.source = source
 
 
-_MAX_KEYS = 16  # batch mode: distinct static keys (e.g. classes) before a batch runs eagerly
+_MAX_KEYS = (
+    16  # batch mode: distinct static keys (e.g. classes) before a batch runs eagerly
+)
 
 
 class Compiled:
@@ -660,7 +782,9 @@ class Compiled:
             raise ValueError(f"batch must be None, 'python' or 'numpy', got {batch!r}")
         if params is not None:
             if isinstance(params, Value) or not hasattr(params, "__iter__"):
-                raise TypeError(f"params must be an iterable of Values (e.g. model.parameters()), got {type(params).__name__}")
+                raise TypeError(
+                    f"params must be an iterable of Values (e.g. model.parameters()), got {type(params).__name__}"
+                )
             params = list(params)
             for i, p in enumerate(params):
                 if type(p) is not Value or p.parents:
@@ -668,18 +792,40 @@ class Compiled:
         if argnums is None:
             argnums = () if (params is not None or batch) else 0
         self._single = isinstance(argnums, int) and not isinstance(argnums, bool)
-        nums = (argnums,) if self._single else tuple(argnums) if isinstance(argnums, (tuple, list)) else None
-        if nums is None or not all(isinstance(i, int) and not isinstance(i, bool) for i in nums):
-            raise TypeError(f"argnums must be an int or a tuple of ints, got {argnums!r}")
-        if not nums and params is None:
-            raise ValueError("argnums=() differentiates nothing: pass params= (or an argnums)")
+        nums = (
+            (argnums,)
+            if self._single
+            else tuple(argnums)
+            if isinstance(argnums, (tuple, list))
+            else None
+        )
+        if nums is None or not all(
+            isinstance(i, int) and not isinstance(i, bool) for i in nums
+        ):
+            raise TypeError(
+                f"argnums must be an int or a tuple of ints, got {argnums!r}"
+            )
         if batch and (nums or params is None):
-            raise ValueError("batch mode differentiates params only: pass params=... and no argnums")
+            raise ValueError(
+                "batch mode differentiates params only: pass params=... and no argnums"
+            )
+        if not nums and params is None:
+            raise ValueError(
+                "argnums=() differentiates nothing: pass params= (or an argnums)"
+            )
         if isinstance(static_argnums, int):
             static_argnums = (static_argnums,)
-        if not all(isinstance(i, int) and not isinstance(i, bool) for i in static_argnums):
-            raise TypeError(f"static_argnums must be an int or a tuple of ints, got {static_argnums!r}")
-        if isinstance(cache_size, bool) or not isinstance(cache_size, int) or cache_size < 1:
+        if not all(
+            isinstance(i, int) and not isinstance(i, bool) for i in static_argnums
+        ):
+            raise TypeError(
+                f"static_argnums must be an int or a tuple of ints, got {static_argnums!r}"
+            )
+        if (
+            isinstance(cache_size, bool)
+            or not isinstance(cache_size, int)
+            or cache_size < 1
+        ):
             raise ValueError(f"cache_size must be an int >= 1, got {cache_size!r}")
         if batch == "numpy":
             _numpy()  # fail now, in one line, if NumPy is missing
@@ -690,15 +836,21 @@ class Compiled:
         self._static = tuple(static_argnums)
         self._batch = batch
         self._cache_size = cache_size
-        self._cache: OrderedDict = OrderedDict()  # argument structure -> [_Entry], most recent first
+        self._cache: OrderedDict = (
+            OrderedDict()
+        )  # argument structure -> [_Entry], most recent first
         self._batch_keys: dict = {}  # batch mode: static key -> body number
         self._batch_traces: list = []
         self._batch_fns: dict = {}  # backend -> (fn, source) or, for numpy, {body: (fn, source)}
         self._source = None
-        self._fname = _identifier(getattr(f, "__name__", "f").replace("<lambda>", "f")) or "f"
+        self._fname = (
+            _identifier(getattr(f, "__name__", "f").replace("<lambda>", "f")) or "f"
+        )
         try:
             self._arg_names = [
-                p.name for p in inspect.signature(f).parameters.values() if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
+                p.name
+                for p in inspect.signature(f).parameters.values()
+                if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
             ]
         except (TypeError, ValueError):
             self._arg_names = []
@@ -751,7 +903,9 @@ class Compiled:
         n = len(args)
         for i in (*self._nums, *self._static):
             if not -n <= i < n:
-                raise ValueError(f"argnums {i} is out of range for {n} positional argument(s)")
+                raise ValueError(
+                    f"argnums {i} is out of range for {n} positional argument(s)"
+                )
         return tuple(i % n for i in self._nums)
 
     def _describe(self, args, kwargs, nums):
@@ -786,10 +940,14 @@ class Compiled:
                 return v
             if d[0] == "static":
                 return a
-            items = [build(x, dx, f"{name}_{j}") for j, (x, dx) in enumerate(zip(a, d[1]))]
+            items = [
+                build(x, dx, f"{name}_{j}") for j, (x, dx) in enumerate(zip(a, d[1]))
+            ]
             return items if d[0] == "list" else tuple(items)
 
-        traced = [build(a, d, self._arg_name(i)) for i, (a, d) in enumerate(zip(args, desc))]
+        traced = [
+            build(a, d, self._arg_name(i)) for i, (a, d) in enumerate(zip(args, desc))
+        ]
         return traced, inputs, names
 
     # ---- tracing ----
@@ -804,22 +962,37 @@ class Compiled:
         guards: list = []
         with gc_paused(), recording_comparisons(guards):
             result = self._f(*traced, **kwargs)
-        if None in guards:  # f entered no_grad: what it hid from the graph cannot be replayed
+        if (
+            None in guards
+        ):  # f entered no_grad: what it hid from the graph cannot be replayed
             return None
         out, aux = self._split_aux(result)
         aux_values, aux_shape = _flatten_aux(aux)
         self.stats["traces"] += 1
-        return _Trace(out, inputs, names, [position[i] for i in nums], self._params, guards, aux_values, aux_shape)
+        return _Trace(
+            out,
+            inputs,
+            names,
+            [position[i] for i in nums],
+            self._params,
+            guards,
+            aux_values,
+            aux_shape,
+        )
 
     def _split_aux(self, result):
         aux = None
         if self._has_aux:
             if not isinstance(result, (tuple, list)) or len(result) != 2:
-                raise TypeError("compile(has_aux=True) needs f to return a pair (value, aux)")
+                raise TypeError(
+                    "compile(has_aux=True) needs f to return a pair (value, aux)"
+                )
             result, aux = result
         if type(result) is not Value:
             if isinstance(result, Value) or not _is_real(result):
-                raise TypeError(f"compile() needs f to return a scalar (a Value or a number), got {type(result).__name__}")
+                raise TypeError(
+                    f"compile() needs f to return a scalar (a Value or a number), got {type(result).__name__}"
+                )
             result = constant(result)
         return result, aux
 
@@ -843,7 +1016,9 @@ class Compiled:
     def _run(self, entry, flat):
         t = entry.trace
         params = self._params
-        value, aux, input_grads, param_grads = entry.fn(flat, [v.data for v in t.leaves], [p.grad for p in params])
+        value, aux, input_grads, param_grads = entry.fn(
+            flat, [v.data for v in t.leaves], [p.grad for p in params]
+        )
         for p, g in zip(params, param_grads):
             p.grad = g
         grads = input_grads[0] if self._single else tuple(input_grads)
@@ -876,15 +1051,21 @@ class Compiled:
     # ---- batches ----
     def _call_batch(self, args, kwargs):
         if not args:
-            raise ValueError("a batch call needs at least one argument (a sequence with one entry per example)")
+            raise ValueError(
+                "a batch call needs at least one argument (a sequence with one entry per example)"
+            )
         m = None
         for i, a in enumerate(args):
             if isinstance(a, (str, bytes)) or not hasattr(a, "__len__"):
-                raise TypeError(f"batch argument {i} must be a sequence with one entry per example, got {type(a).__name__}")
+                raise TypeError(
+                    f"batch argument {i} must be a sequence with one entry per example, got {type(a).__name__}"
+                )
             if m is None:
                 m = len(a)
             elif len(a) != m:
-                raise ValueError(f"batch arguments have different lengths: {m} and {len(a)} examples")
+                raise ValueError(
+                    f"batch arguments have different lengths: {m} and {len(a)} examples"
+                )
         if m == 0:
             raise ValueError("a batch call needs at least one example")
         examples = list(zip(*args))
@@ -906,8 +1087,8 @@ class Compiled:
         if self._batch == "numpy":
             try:
                 return self._run_numpy(keyed, m)
-            except Exception:  # noqa: BLE001 - a guard, or a rule that does not vectorise: use the loop
-                pass
+            except Exception:  # noqa: BLE001 - a guard, or a rule that does not vectorise: run the loop
+                self.stats["numpy_fallbacks"] = self.stats.get("numpy_fallbacks", 0) + 1
         try:
             return self._run_loop(keyed, m)
         except (_Stale, ArithmeticError, ValueError):
@@ -915,12 +1096,16 @@ class Compiled:
 
     def _run_loop(self, keyed, m):
         if "python" not in self._batch_fns:
-            source, globals_ = _write_batch(self._batch_traces, self._params, "python", self._fname)
+            source, globals_ = _write_batch(
+                self._batch_traces, self._params, "python", self._fname
+            )
             self._batch_fns["python"] = (_build(source, globals_, self._fname), source)
         fn, source = self._batch_fns["python"]
         leaves = self._leaves_of_batch()
         params = self._params
-        values, aux, grads = fn(keyed[::-1], [v.data for v in leaves], [p.grad for p in params], 1.0 / m)
+        values, aux, grads = fn(
+            keyed[::-1], [v.data for v in leaves], [p.grad for p in params], 1.0 / m
+        )
         for p, g in zip(params, grads):
             p.grad = g
         self._source = source
@@ -929,7 +1114,10 @@ class Compiled:
     def _run_numpy(self, keyed, m):
         np = _numpy()
         groups: dict = {}
-        for k, (body, flat) in enumerate(keyed):
+        for k in reversed(
+            range(m)
+        ):  # last example first, the order backward() adds them in
+            body, flat = keyed[k]
             groups.setdefault(body, ([], []))
             groups[body][0].append(k)
             groups[body][1].append(flat)
@@ -939,16 +1127,26 @@ class Compiled:
         with np.errstate(all="ignore"):
             for body, (indices, flats) in groups.items():
                 if body not in self._batch_fns:
-                    source, globals_ = _write_batch([self._batch_traces[body]], self._params, "numpy", self._fname)
-                    self._batch_fns[body] = (_build(source, globals_, self._fname), source)
+                    source, globals_ = _write_batch(
+                        [self._batch_traces[body]], self._params, "numpy", self._fname
+                    )
+                    self._batch_fns[body] = (
+                        _build(source, globals_, self._fname),
+                        source,
+                    )
                 fn, source = self._batch_fns[body]
                 n = len(indices)
                 columns = list(np.array(flats, dtype=float).T) if flats[0] else []
-                values, aux, grads = fn((0, columns, n), data, [0.0] * len(self._params), 1.0 / m)
+                values, aux, grads = fn(
+                    (0, columns, n), data, [0.0] * len(self._params), 1.0 / m
+                )
                 total_value += _batch_sum(np, values[0], n)
                 totals = [t + g for t, g in zip(totals, grads)]
                 for j, k in enumerate(indices):
-                    aux_rows[k] = tuple(float(a[j]) if isinstance(a, np.ndarray) else float(a) for a in aux[0])
+                    aux_rows[k] = tuple(
+                        float(a[j]) if isinstance(a, np.ndarray) else float(a)
+                        for a in aux[0]
+                    )
                 self._source = source
         for p, g in zip(self._params, totals):
             p.grad += g
@@ -956,7 +1154,10 @@ class Compiled:
         value = total_value / m
         if self._has_aux:
             shapes = [self._batch_traces[keyed[k][0]].aux_shape for k in range(m)]
-            return (value, [_rebuild_aux(s, list(r)) for s, r in zip(shapes, aux_rows)]), ()
+            return (
+                value,
+                [_rebuild_aux(s, list(r)) for s, r in zip(shapes, aux_rows)],
+            ), ()
         del trace
         return value, ()
 
@@ -970,7 +1171,10 @@ class Compiled:
         if self._has_aux:
             shape_of = {i: t.aux_shape for i, t in enumerate(self._batch_traces)}
             del shape_of
-            return (value, [_rebuild_aux(self._aux_shape_for(a), list(a)) for a in aux]), ()
+            return (
+                value,
+                [_rebuild_aux(self._aux_shape_for(a), list(a)) for a in aux],
+            ), ()
         return value, ()
 
     def _aux_shape_for(self, row):
@@ -1002,12 +1206,14 @@ def _numpy():
     try:
         import numpy
     except ImportError:
-        raise ImportError("compile(batch='numpy') needs NumPy: pip install 'chainrule[notebooks]' (or '[dev]')") from None
+        raise ImportError(
+            "compile(batch='numpy') needs NumPy: pip install 'chainrule[notebooks]' (or '[dev]')"
+        ) from None
     return numpy
 
 
 def _batch_sum(np, x, n):
-    return float(np.sum(x)) if isinstance(x, np.ndarray) else x * n
+    return float(np.cumsum(x)[-1]) if isinstance(x, np.ndarray) else x * n
 
 
 def _batch_leaves(traces) -> list:
@@ -1023,7 +1229,9 @@ def _is_real(x) -> bool:
 
 def _number(a, i) -> float:
     if isinstance(a, bool) or not _is_real(a):
-        raise TypeError(f"compile(): argument {i} is differentiated, so it must be a number, got {type(a).__name__}")
+        raise TypeError(
+            f"compile(): argument {i} is differentiated, so it must be a number, got {type(a).__name__}"
+        )
     return float(a)
 
 
@@ -1036,7 +1244,10 @@ def _shape(a, flat: list):
     if type(a) is Value:
         raise _Eager
     if isinstance(a, (list, tuple)):
-        return ("list" if isinstance(a, list) else "tuple", tuple(_shape(x, flat) for x in a))
+        return (
+            "list" if isinstance(a, list) else "tuple",
+            tuple(_shape(x, flat) for x in a),
+        )
     if _is_real(a) and not isinstance(a, bool):
         flat.append(float(a))
         return "f"
@@ -1068,12 +1279,17 @@ def _flatten_aux(aux):
             values.append(a)
             return "v"
         if isinstance(a, (list, tuple)):
-            return ("list" if isinstance(a, list) else "tuple", tuple(shape(x) for x in a))
+            return (
+                "list" if isinstance(a, list) else "tuple",
+                tuple(shape(x) for x in a),
+            )
         if _is_real(a):
             v = constant(a)
             values.append(v)
             return "v"
-        raise TypeError(f"compile(has_aux=True): aux must hold Values and numbers (in lists/tuples), got {type(a).__name__}")
+        raise TypeError(
+            f"compile(has_aux=True): aux must hold Values and numbers (in lists/tuples), got {type(a).__name__}"
+        )
 
     return values, shape(aux) if aux is not None else None
 
