@@ -43,6 +43,7 @@ import inspect
 import keyword
 import math
 import re
+import threading
 from collections import OrderedDict
 
 from . import ops
@@ -104,8 +105,10 @@ def _refuse(*_):
 class _Sym:
     """A stand-in for a float that records arithmetic as Python source.
 
-    Anything else a rule might do with a number (compare it, branch on it, pass it to math)
-    raises, and the rule is then called at run time instead.
+    A comparison becomes a `_Cond`, whose truth the exploring run decides (both ways, in turn),
+    so ``1.0 if x > 0 else 0.0`` is read off as that conditional expression. Anything else a
+    rule might do with a number (pass it to math, test it bare) refuses, and the rule is then
+    called at run time instead.
     """
 
     __slots__ = ("atomic", "text")
@@ -124,14 +127,63 @@ class _Sym:
         return _Sym(f"abs({self.text})", True)
 
     __bool__ = __float__ = __int__ = __index__ = __round__ = __iter__ = _refuse
-    __eq__ = __ne__ = __lt__ = __le__ = __gt__ = __ge__ = __hash__ = _refuse
+    __eq__ = __ne__ = __hash__ = _refuse
 
 
-def _operand(x) -> str:
+class _Cond:
+    """A comparison of symbols: its truth is asked of the current exploration."""
+
+    __slots__ = ("text",)
+
+    def __init__(self, text: str):
+        self.text = text
+
+    def __bool__(self):
+        return _explorer.decide(self.text)
+
+
+class _Branch(Exception):
+    """The run reached a comparison the exploration has not decided yet."""
+
+    def __init__(self, text: str):
+        self.text = text
+
+
+class _Explorer(threading.local):
+    """Answers comparisons along one path of decisions; an undecided one stops the run."""
+
+    def __init__(self):
+        self.path: list = []
+        self.asked = 0
+
+    def decide(self, text: str) -> bool:
+        if self.asked == len(self.path):
+            raise _Branch(text)
+        self.asked += 1
+        return self.path[self.asked - 1]
+
+
+_explorer = _Explorer()
+
+
+def _comparison(symbol):
+    def method(self, other):
+        return _Cond(f"{_operand(self, ints=True)} {symbol} {_operand(other, ints=True)}")
+
+    return method
+
+
+for _name, _symbol in [("lt", "<"), ("le", "<="), ("gt", ">"), ("ge", ">=")]:
+    setattr(_Sym, f"__{_name}__", _comparison(_symbol))
+
+
+def _operand(x, ints: bool = False) -> str:
     if type(x) is _Sym:
         return x.text if x.atomic else f"({x.text})"
     if type(x) is float:
         return _float_text(x)
+    if ints and type(x) is int:  # x > 0 compares exactly as x > 0.0 does
+        return repr(x)
     raise _NotSymbolic  # ints, Values, anything else: not a float rule we can write out
 
 
@@ -174,11 +226,12 @@ class _Template:
     """An expression with holes: ``parts`` alternate literal text and the index of an input
     (or "ans"); ``atomic`` says whether it needs parentheses as an operand."""
 
-    __slots__ = ("atomic", "parts")
+    __slots__ = ("atomic", "branchy", "parts")
 
-    def __init__(self, text: str, atomic: bool):
+    def __init__(self, text: str, atomic: bool, branchy: bool = False):
         self.parts = text.split(_MARK)
         self.atomic = atomic
+        self.branchy = branchy  # holds a conditional expression: fine on floats, not on arrays
 
     def render(self, ans: str, names: list) -> str:
         parts = self.parts
@@ -193,26 +246,52 @@ class _Template:
 _templates: dict = {}
 
 
+_MAX_PATHS = 8  # a rule with more branches than this is called at run time
+
+
 def _symbolic(rule, n: int, with_ans: bool):
     """The rule run on symbols: a list of `_Template`s (one per output), or None when the rule is
-    not plain arithmetic on its inputs."""
+    not arithmetic and comparisons on its inputs. Each comparison is explored both ways and the
+    outcomes joined into conditional expressions."""
     syms = [_Sym(f"{_MARK}{i}{_MARK}", True) for i in range(n)]
+    args = [_Sym(f"{_MARK}a{_MARK}", True), *syms] if with_ans else syms
+    runs = [0]
+
+    def explore(path):
+        runs[0] += 1
+        if runs[0] > _MAX_PATHS:
+            raise _NotSymbolic
+        _explorer.path, _explorer.asked = path, 0
+        try:
+            result = rule(*args)
+        except _Branch as branch:
+            yes, no = explore([*path, True]), explore([*path, False])
+            if len(yes) != len(no):
+                raise _NotSymbolic from None
+            return [
+                (f"{a} if {branch.text} else {b}", False, True) for (a, _, _), (b, _, _) in zip(
+                    [(t if at else f"({t})", at, c) for t, at, c in yes],
+                    [(t if at else f"({t})", at, c) for t, at, c in no],
+                )
+            ]
+        results = result if isinstance(result, (tuple, list)) else (result,)
+        out = []
+        for r in results:
+            if type(r) is _Sym:
+                out.append((r.text, r.atomic, False))
+            elif type(r) is float:
+                out.append((_float_text(r), True, False))
+            else:
+                raise _NotSymbolic
+        return out
+
     try:
-        result = (
-            rule(_Sym(f"{_MARK}a{_MARK}", True), *syms) if with_ans else rule(*syms)
-        )
+        found = explore([])
     except Exception:  # noqa: BLE001 - any refusal means: call the rule at run time
         return None
-    results = result if isinstance(result, (tuple, list)) else (result,)
-    templates = []
-    for r in results:
-        if type(r) is _Sym:
-            templates.append(_Template(r.text, r.atomic))
-        elif type(r) is float:
-            templates.append(_Template(_float_text(r), True))
-        else:
-            return None
-    return templates
+    finally:
+        _explorer.path, _explorer.asked = [], 0
+    return [_Template(text, atomic, branchy) for text, atomic, branchy in found]
 
 
 def _template(prim, n: int, kind: str):
@@ -415,7 +494,7 @@ class _Body:
                 expr = prim.inline(*args)
             else:
                 template = _template(prim, len(args), "forward")
-                if template is not None:
+                if template is not None and not (template.branchy and self.backend == "numpy"):
                     expr = template.render("", args)
                 else:
                     expr = f"{self.bind(prim.forward, 'f_' + _OP_WORDS.get(prim.name, prim.name))}({', '.join(args)})"
@@ -523,12 +602,8 @@ class _Body:
         args = [self.refs[p] for p in node.parents]
         ans = self.refs[node]
         _, array_derivative = self.array_rules(prim)
-        templates = (
-            None
-            if array_derivative is not None
-            else _template(prim, len(args), "derivative")
-        )
-        if templates is not None:
+        templates = None if array_derivative is not None else _template(prim, len(args), "derivative")
+        if templates is not None and not (self.backend == "numpy" and any(tp.branchy for tp in templates)):
             return [(tp.render(ans, args), tp.atomic) for tp in templates]
         rule = array_derivative or prim.derivative
         d = self.temp()
@@ -841,6 +916,7 @@ class Compiled:
         )  # argument structure -> [_Entry], most recent first
         self._batch_keys: dict = {}  # batch mode: static key -> body number
         self._batch_traces: list = []
+        self._flatteners: dict = {}  # batch mode: argument structure -> its fast flattener
         self._batch_fns: dict = {}  # backend -> (fn, source) or, for numpy, {body: (fn, source)}
         self._source = None
         self._fname = (
@@ -1070,7 +1146,7 @@ class Compiled:
             raise ValueError("a batch call needs at least one example")
         examples = list(zip(*args))
         try:
-            rows = [self._describe(ex, kwargs, ()) for ex in examples]
+            rows = self._describe_batch(examples, kwargs)
         except _Eager:
             return self._eager_batch(examples, kwargs)
         for k, (key, _) in enumerate(rows):
@@ -1093,6 +1169,20 @@ class Compiled:
             return self._run_loop(keyed, m)
         except (_Stale, ArithmeticError, ValueError):
             return self._eager_batch(examples, kwargs)
+
+    def _describe_batch(self, examples, kwargs) -> list:
+        """(key, numbers) of each example; examples shaped like the one before take a fast path."""
+        rows = []
+        key = flatten = None
+        for ex in examples:
+            flat = flatten(ex) if flatten is not None else None
+            if flat is None:
+                key, flat = self._describe(ex, kwargs, ())
+                flatten = self._flatteners.get(key)
+                if flatten is None:
+                    flatten = self._flatteners[key] = _flattener(key[0])
+            rows.append((key, flat))
+        return rows
 
     def _run_loop(self, keyed, m):
         if "python" not in self._batch_fns:
@@ -1252,6 +1342,42 @@ def _shape(a, flat: list):
         flat.append(float(a))
         return "f"
     return ("static", _hashable(a))
+
+
+def _flattener(desc):
+    """A function that flattens an example of this structure to its numbers, or returns None
+    when the example is shaped otherwise (then `_describe` looks at it). Written as code, from
+    our own description of the structure, for speed: batches call it once per example."""
+    lines, checks, outs, statics = [], [], [], []
+    counter = [0]
+
+    def walk(d, expr):
+        if d == "f":
+            checks.append(f"type({expr}) is float")
+            outs.append(expr)
+            return
+        if d[0] == "static":
+            statics.append(d[1])
+            checks.append(f"{expr} == _static[{len(statics) - 1}]")
+            return
+        names = []
+        for child in d[1]:
+            counter[0] += 1
+            names.append(f"a{counter[0]}")
+        checks.append(f"type({expr}) is {d[0]}")
+        lines.append(f"    if type({expr}) is not {d[0]} or len({expr}) != {len(names)}: return None")
+        if names:
+            lines.append(f"    ({', '.join(names)},) = {expr}")
+        for child, name in zip(d[1], names):
+            walk(child, name)
+
+    walk(("tuple", desc), "ex")
+    body = "\n".join(lines)
+    test = " and ".join(checks[1:]) or "True"
+    source = f"def flatten(ex):\n{body}\n    return ({', '.join(outs)}{',' if outs else ''}) if {test} else None\n"
+    namespace = {"_static": statics}
+    exec(builtins.compile(source, "<autograd.compile flattener>", "exec"), namespace)  # noqa: S102 - our own source
+    return namespace["flatten"]
 
 
 def _hashable(a):

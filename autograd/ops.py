@@ -95,10 +95,9 @@ cos = primitive(
 _builtin_sum = sum
 
 
-def total(terms):
-    """Σ terms by Python's built-in sum (compensated from Python 3.12 on): the one summation
-    routine of every fused node, shared by the code `autograd.compile` writes, so both agree bit for bit."""
-    return _builtin_sum(terms)
+# Σ terms: Python's built-in sum (compensated from Python 3.12 on) is the one summation routine
+# of every fused node, and the code `autograd.compile` writes calls it too, so both agree bit for bit.
+total = _builtin_sum
 
 
 def _sum_forward(*xs):
