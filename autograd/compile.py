@@ -351,6 +351,14 @@ class _Names:
         return name
 
 
+def _short_label(label: str) -> str:
+    """"layers.1.neurons.0.w.3" -> "L1N0_w3": a dotted path shortened, its last name kept."""
+    parts = label.split(".")
+    k = max((i for i, p in enumerate(parts) if not p.isdigit()), default=0)
+    prefix, last = _short_scope(".".join(parts[:k])), "".join(parts[k:])
+    return f"{prefix}_{last}" if prefix else last
+
+
 def _node_base(node) -> str:
     """A readable base name: the label, under its scope's short prefix, else the op's name."""
     label, scope = node.label, node.scope
@@ -358,7 +366,7 @@ def _node_base(node) -> str:
     if label:
         if scope and label.startswith(scope + "."):
             label = label[len(scope) + 1 :]
-        label = label.replace(".", "")
+        label = _short_label(label)
         return f"{prefix}_{label}" if prefix else label
     if node.parents:
         word = _OP_WORDS.get(node.op, node.op)
@@ -699,11 +707,17 @@ def _write_single(trace: _Trace, fname: str):
     body = _Body(trace, names, refs, g, "python", None)
     body.forward()
     body.guards()
-    targets = {trace.inputs[i]: "fresh" for i in trace.wrt_inputs}
+    # every wanted gradient is a running sum from 0.0, as in backward() (0.0 + -0.0 is 0.0)
+    input_acc = {}
+    for i in trace.wrt_inputs:
+        v = trace.inputs[i]
+        if v not in input_acc:
+            input_acc[v] = names.fresh(f"g_{refs[v]}")
+    targets = dict(input_acc)
     for p, acc in zip(trace.params, param_acc):
         targets[p] = acc
-    grad = body.backward(targets)
-    input_grads = [grad.get(trace.inputs[i], "0.0") or "1.0" for i in trace.wrt_inputs]
+    body.backward(targets)
+    input_grads = [input_acc[trace.inputs[i]] for i in trace.wrt_inputs]
     head = [
         f"def {fname}(_inputs, _leaves, _grads):",
         f'    """{fname}: forward and backward pass of a traced function, written out by autograd.compile."""',
@@ -711,6 +725,7 @@ def _write_single(trace: _Trace, fname: str):
     pre = [
         _unpack([refs[v] for v in trace.inputs], "_inputs"),
         _unpack(leaf_names, "_leaves"),
+        *[f"{acc} = 0.0  # ∂out/∂{refs[v]}, summed below" for v, acc in input_acc.items()],
     ]
     if param_acc:
         pre.append(
