@@ -269,7 +269,8 @@ def _symbolic(rule, n: int, with_ans: bool):
             if len(yes) != len(no):
                 raise _NotSymbolic from None
             return [
-                (f"{a} if {branch.text} else {b}", False, True) for (a, _, _), (b, _, _) in zip(
+                (f"{a} if {branch.text} else {b}", False, True)
+                for (a, _, _), (b, _, _) in zip(
                     [(t if at else f"({t})", at, c) for t, at, c in yes],
                     [(t if at else f"({t})", at, c) for t, at, c in no],
                 )
@@ -352,7 +353,7 @@ class _Names:
 
 
 def _short_label(label: str) -> str:
-    """"layers.1.neurons.0.w.3" -> "L1N0_w3": a dotted path shortened, its last name kept."""
+    """ "layers.1.neurons.0.w.3" -> "L1N0_w3": a dotted path shortened, its last name kept."""
     parts = label.split(".")
     k = max((i for i, p in enumerate(parts) if not p.isdigit()), default=0)
     prefix, last = _short_scope(".".join(parts[:k])), "".join(parts[k:])
@@ -392,9 +393,7 @@ class _Trace:
         self.out = out
         self.inputs = inputs  # the input leaves, in flattened argument order
         self.input_names = input_names
-        self.wrt_inputs = (
-            wrt_inputs  # positions in `inputs` of the differentiated arguments
-        )
+        self.wrt_inputs = wrt_inputs  # positions in `inputs` of the differentiated arguments
         self.params = params
         self.guards = guards
         self.aux_values = aux_values
@@ -408,9 +407,7 @@ class _Trace:
         self.forward_order = _merged_order(self.backward_order, roots[1:])
         input_set = set(inputs)
         self.leaves = [
-            v
-            for v in self.forward_order
-            if not v.parents and v not in input_set and v.role != "constant"
+            v for v in self.forward_order if not v.parents and v not in input_set and v.role != "constant"
         ]  # outside leaves (parameters, Values of closures): read at every call
         known = set(self.leaves)
         for p in params:
@@ -451,9 +448,7 @@ class _Body:
     ):
         self.t = trace
         self.names = names
-        self.refs = (
-            refs  # node -> the text that denotes its value (a name or a literal)
-        )
+        self.refs = refs  # node -> the text that denotes its value (a name or a literal)
         self.globals = globals_
         self.backend = backend
         self.seed = seed
@@ -487,9 +482,7 @@ class _Body:
         for node in self.t.forward_order:
             if node in refs:
                 continue
-            if (
-                not node.parents
-            ):  # a constant: its number goes straight into the expressions
+            if not node.parents:  # a constant: its number goes straight into the expressions
                 refs[node] = _float_text(node.data)
                 continue
             prim = node.primitive
@@ -512,9 +505,7 @@ class _Body:
     def guards(self) -> None:
         np_mode = self.backend == "numpy"
         if self.t.guards:
-            self.lines.append(
-                "# guards: the branches the trace took, checked before any gradient"
-            )
+            self.lines.append("# guards: the branches the trace took, checked before any gradient")
         for node, op, other, result in self.t.guards:
             a = self.refs[node]
             if op == "float":
@@ -529,9 +520,7 @@ class _Body:
                 check = f"not _all({test})" if result else f"_any({test})"
             else:
                 check = f"not ({test})" if result else test
-            self.lines.append(
-                f"if {check}: raise _Stale  # the trace had {test} {result}"
-            )
+            self.lines.append(f"if {check}: raise _Stale  # the trace had {test} {result}")
 
     def backward(self, targets: dict) -> dict:
         """The chain rule. ``targets`` maps each node whose gradient is wanted to its kind:
@@ -539,9 +528,7 @@ class _Body:
         t, refs, lines = self.t, self.refs, self.lines
         order = t.backward_order
         leads = set()
-        for node in (
-            order
-        ):  # parents first: a node leads to a target if it is one or a parent does
+        for node in order:  # parents first: a node leads to a target if it is one or a parent does
             if node in targets or any(p in leads for p in node.parents):
                 leads.add(node)
         fan_in: dict = {}
@@ -550,12 +537,8 @@ class _Body:
                 for p in node.parents:
                     if p in leads:
                         fan_in[p] = fan_in.get(p, 0) + 1
-        grad = {
-            t.out: self.seed
-        }  # node -> the name of its gradient; None means exactly 1.0
-        lines.append(
-            "# backward: the chain rule, from the output back, last node first"
-        )
+        grad = {t.out: self.seed}  # node -> the name of its gradient; None means exactly 1.0
+        lines.append("# backward: the chain rule, from the output back, last node first")
         if t.out in targets and targets[t.out] != "fresh":
             lines.append(self.add_into(targets[t.out], self.seed or "1.0", ""))
         for node in reversed(order):
@@ -583,26 +566,18 @@ class _Body:
                     grad.setdefault(p, kind)
                 elif p in grad:
                     lines.append(self.add_into(grad[p], c, why))
-                elif (
-                    fan_in[p] == 1 and p not in targets and (c == "1.0" or _is_name(c))
-                ):
+                elif fan_in[p] == 1 and p not in targets and (c == "1.0" or _is_name(c)):
                     # its only contribution is exactly 1.0 or an existing variable: nothing to write
                     grad[p] = None if c == "1.0" else c
                 else:
-                    name = self.names.fresh(
-                        f"g_{refs[p]}" if _is_name(refs[p]) else "g"
-                    )
+                    name = self.names.fresh(f"g_{refs[p]}" if _is_name(refs[p]) else "g")
                     lines.append(f"{name} = {c}{why}")
                     grad[p] = name
         return grad
 
     def add_into(self, name: str, c: str, why: str) -> str:
         # an array may be shared by two names (g_a = b), so NumPy code never adds in place
-        return (
-            f"{name} = {name} + {c}{why}"
-            if self.backend == "numpy"
-            else f"{name} += {c}{why}"
-        )
+        return f"{name} = {name} + {c}{why}" if self.backend == "numpy" else f"{name} += {c}{why}"
 
     def _partials(self, node) -> list:
         """(text, atomic) of ∂node/∂parentᵢ for each parent, from the node's own rule."""
@@ -615,12 +590,8 @@ class _Body:
             return [(tp.render(ans, args), tp.atomic) for tp in templates]
         rule = array_derivative or prim.derivative
         d = self.temp()
-        label = ("a_d_" if array_derivative else "d_") + _OP_WORDS.get(
-            prim.name, prim.name
-        )
-        self.lines.append(
-            f"{d} = {self.bind(rule, label)}({', '.join([ans, *args])})  # {prim.name}'s rule"
-        )
+        label = ("a_d_" if array_derivative else "d_") + _OP_WORDS.get(prim.name, prim.name)
+        self.lines.append(f"{d} = {self.bind(rule, label)}({', '.join([ans, *args])})  # {prim.name}'s rule")
         if len(args) == 1 and prim.arity == 1:
             return [(d, True)]
         return [(f"{d}[{i}]", True) for i in range(len(args))]
@@ -776,10 +747,7 @@ def _write_batch(traces: list, n_params_from, backend: str, fname: str):
     leaves = _batch_leaves(traces_)
     leaf_refs = {v: names.fresh(_node_base(v)) for v in leaves}
     params = n_params_from
-    param_acc = [
-        names.fresh(f"g_{leaf_refs[p]}") if p in leaf_refs else names.fresh("g_param")
-        for p in params
-    ]
+    param_acc = [names.fresh(f"g_{leaf_refs[p]}") if p in leaf_refs else names.fresh("g_param") for p in params]
     lines = [
         f"def {fname}(_rows, _leaves, _grads, _seed):",
         f'    """{fname}: the traced per-example function over a batch, written out by autograd.compile."""',
@@ -792,14 +760,10 @@ def _write_batch(traces: list, n_params_from, backend: str, fname: str):
         )
     lines += ["    _values = []", "    _aux = []"]
     if backend == "python":
-        lines.append(
-            "    for _key, _row in _rows:  # the examples, last first, as backward() visits them"
-        )
+        lines.append("    for _key, _row in _rows:  # the examples, last first, as backward() visits them")
         indent = "            " if len(traces_) > 1 else "        "
     else:
-        lines.append(
-            "    _key, _row, _n = _rows  # one column per input, the batch along it"
-        )
+        lines.append("    _key, _row, _n = _rows  # one column per input, the batch along it")
         indent = "    "
     for k, t in enumerate(traces_):
         refs = {v: leaf_refs[v] for v in leaves}
@@ -853,9 +817,7 @@ class _Entry:
         self.source = source
 
 
-_MAX_KEYS = (
-    16  # batch mode: distinct static keys (e.g. classes) before a batch runs eagerly
-)
+_MAX_KEYS = 16  # batch mode: distinct static keys (e.g. classes) before a batch runs eagerly
 
 
 class Compiled:
@@ -882,40 +844,18 @@ class Compiled:
         if argnums is None:
             argnums = () if (params is not None or batch) else 0
         self._single = isinstance(argnums, int) and not isinstance(argnums, bool)
-        nums = (
-            (argnums,)
-            if self._single
-            else tuple(argnums)
-            if isinstance(argnums, (tuple, list))
-            else None
-        )
-        if nums is None or not all(
-            isinstance(i, int) and not isinstance(i, bool) for i in nums
-        ):
-            raise TypeError(
-                f"argnums must be an int or a tuple of ints, got {argnums!r}"
-            )
+        nums = (argnums,) if self._single else tuple(argnums) if isinstance(argnums, (tuple, list)) else None
+        if nums is None or not all(isinstance(i, int) and not isinstance(i, bool) for i in nums):
+            raise TypeError(f"argnums must be an int or a tuple of ints, got {argnums!r}")
         if batch and (nums or params is None):
-            raise ValueError(
-                "batch mode differentiates params only: pass params=... and no argnums"
-            )
+            raise ValueError("batch mode differentiates params only: pass params=... and no argnums")
         if not nums and params is None:
-            raise ValueError(
-                "argnums=() differentiates nothing: pass params= (or an argnums)"
-            )
+            raise ValueError("argnums=() differentiates nothing: pass params= (or an argnums)")
         if isinstance(static_argnums, int):
             static_argnums = (static_argnums,)
-        if not all(
-            isinstance(i, int) and not isinstance(i, bool) for i in static_argnums
-        ):
-            raise TypeError(
-                f"static_argnums must be an int or a tuple of ints, got {static_argnums!r}"
-            )
-        if (
-            isinstance(cache_size, bool)
-            or not isinstance(cache_size, int)
-            or cache_size < 1
-        ):
+        if not all(isinstance(i, int) and not isinstance(i, bool) for i in static_argnums):
+            raise TypeError(f"static_argnums must be an int or a tuple of ints, got {static_argnums!r}")
+        if isinstance(cache_size, bool) or not isinstance(cache_size, int) or cache_size < 1:
             raise ValueError(f"cache_size must be an int >= 1, got {cache_size!r}")
         if batch == "numpy":
             _numpy()  # fail now, in one line, if NumPy is missing
@@ -926,17 +866,13 @@ class Compiled:
         self._static = tuple(static_argnums)
         self._batch = batch
         self._cache_size = cache_size
-        self._cache: OrderedDict = (
-            OrderedDict()
-        )  # argument structure -> [_Entry], most recent first
+        self._cache: OrderedDict = OrderedDict()  # argument structure -> [_Entry], most recent first
         self._batch_keys: dict = {}  # batch mode: static key -> body number
         self._batch_traces: list = []
         self._flatteners: dict = {}  # batch mode: argument structure -> its fast flattener
         self._batch_fns: dict = {}  # backend -> (fn, source) or, for numpy, {body: (fn, source)}
         self._source = None
-        self._fname = (
-            _identifier(getattr(f, "__name__", "f").replace("<lambda>", "f")) or "f"
-        )
+        self._fname = _identifier(getattr(f, "__name__", "f").replace("<lambda>", "f")) or "f"
         try:
             self._arg_names = [
                 p.name
@@ -994,9 +930,7 @@ class Compiled:
         n = len(args)
         for i in (*self._nums, *self._static):
             if not -n <= i < n:
-                raise ValueError(
-                    f"argnums {i} is out of range for {n} positional argument(s)"
-                )
+                raise ValueError(f"argnums {i} is out of range for {n} positional argument(s)")
         return tuple(i % n for i in self._nums)
 
     def _describe(self, args, kwargs, nums):
@@ -1031,14 +965,10 @@ class Compiled:
                 return v
             if d[0] == "static":
                 return a
-            items = [
-                build(x, dx, f"{name}_{j}") for j, (x, dx) in enumerate(zip(a, d[1]))
-            ]
+            items = [build(x, dx, f"{name}_{j}") for j, (x, dx) in enumerate(zip(a, d[1]))]
             return items if d[0] == "list" else tuple(items)
 
-        traced = [
-            build(a, d, self._arg_name(i)) for i, (a, d) in enumerate(zip(args, desc))
-        ]
+        traced = [build(a, d, self._arg_name(i)) for i, (a, d) in enumerate(zip(args, desc))]
         return traced, inputs, names
 
     # ---- tracing ----
@@ -1053,9 +983,7 @@ class Compiled:
         guards: list = []
         with gc_paused(), recording_comparisons(guards):
             result = self._f(*traced, **kwargs)
-        if (
-            None in guards
-        ):  # f entered no_grad: what it hid from the graph cannot be replayed
+        if None in guards:  # f entered no_grad: what it hid from the graph cannot be replayed
             return None
         out, aux = self._split_aux(result)
         aux_values, aux_shape = _flatten_aux(aux)
@@ -1075,9 +1003,7 @@ class Compiled:
         aux = None
         if self._has_aux:
             if not isinstance(result, (tuple, list)) or len(result) != 2:
-                raise TypeError(
-                    "compile(has_aux=True) needs f to return a pair (value, aux)"
-                )
+                raise TypeError("compile(has_aux=True) needs f to return a pair (value, aux)")
             result, aux = result
         if type(result) is not Value:
             if isinstance(result, Value) or not _is_real(result):
@@ -1107,9 +1033,7 @@ class Compiled:
     def _run(self, entry, flat):
         t = entry.trace
         params = self._params
-        value, aux, input_grads, param_grads = entry.fn(
-            flat, [v.data for v in t.leaves], [p.grad for p in params]
-        )
+        value, aux, input_grads, param_grads = entry.fn(flat, [v.data for v in t.leaves], [p.grad for p in params])
         for p, g in zip(params, param_grads):
             p.grad = g
         grads = input_grads[0] if self._single else tuple(input_grads)
@@ -1142,9 +1066,7 @@ class Compiled:
     # ---- batches ----
     def _call_batch(self, args, kwargs):
         if not args:
-            raise ValueError(
-                "a batch call needs at least one argument (a sequence with one entry per example)"
-            )
+            raise ValueError("a batch call needs at least one argument (a sequence with one entry per example)")
         m = None
         for i, a in enumerate(args):
             if isinstance(a, (str, bytes)) or not hasattr(a, "__len__"):
@@ -1154,9 +1076,7 @@ class Compiled:
             if m is None:
                 m = len(a)
             elif len(a) != m:
-                raise ValueError(
-                    f"batch arguments have different lengths: {m} and {len(a)} examples"
-                )
+                raise ValueError(f"batch arguments have different lengths: {m} and {len(a)} examples")
         if m == 0:
             raise ValueError("a batch call needs at least one example")
         examples = list(zip(*args))
@@ -1201,27 +1121,21 @@ class Compiled:
 
     def _run_loop(self, keyed, m):
         if "python" not in self._batch_fns:
-            source, globals_ = _write_batch(
-                self._batch_traces, self._params, "python", self._fname
-            )
+            source, globals_ = _write_batch(self._batch_traces, self._params, "python", self._fname)
             self._batch_fns["python"] = (_build(source, globals_, self._fname), source)
         fn, source = self._batch_fns["python"]
         leaves = self._leaves_of_batch()
         params = self._params
-        values, aux, grads = fn(
-            keyed[::-1], [v.data for v in leaves], [p.grad for p in params], 1.0 / m
-        )
+        values, aux, grads = fn(keyed[::-1], [v.data for v in leaves], [p.grad for p in params], 1.0 / m)
         for p, g in zip(params, grads):
             p.grad = g
         self._source = source
-        return self._batch_result(values[::-1], aux[::-1], m)
+        return self._batch_result(values[::-1], aux[::-1], [body for body, _ in keyed], m)
 
     def _run_numpy(self, keyed, m):
         np = _numpy()
         groups: dict = {}
-        for k in reversed(
-            range(m)
-        ):  # last example first, the order backward() adds them in
+        for k in reversed(range(m)):  # last example first, the order backward() adds them in
             body, flat = keyed[k]
             groups.setdefault(body, ([], []))
             groups[body][0].append(k)
@@ -1232,9 +1146,7 @@ class Compiled:
         with np.errstate(all="ignore"):
             for body, (indices, flats) in groups.items():
                 if body not in self._batch_fns:
-                    source, globals_ = _write_batch(
-                        [self._batch_traces[body]], self._params, "numpy", self._fname
-                    )
+                    source, globals_ = _write_batch([self._batch_traces[body]], self._params, "numpy", self._fname)
                     self._batch_fns[body] = (
                         _build(source, globals_, self._fname),
                         source,
@@ -1242,51 +1154,28 @@ class Compiled:
                 fn, source = self._batch_fns[body]
                 n = len(indices)
                 columns = list(np.array(flats, dtype=float).T) if flats[0] else []
-                values, aux, grads = fn(
-                    (0, columns, n), data, [0.0] * len(self._params), 1.0 / m
-                )
+                values, aux, grads = fn((0, columns, n), data, [0.0] * len(self._params), 1.0 / m)
                 total_value += _batch_sum(np, values[0], n)
                 totals = [t + g for t, g in zip(totals, grads)]
                 for j, k in enumerate(indices):
-                    aux_rows[k] = tuple(
-                        float(a[j]) if isinstance(a, np.ndarray) else float(a)
-                        for a in aux[0]
-                    )
+                    aux_rows[k] = tuple(float(a[j]) if isinstance(a, np.ndarray) else float(a) for a in aux[0])
                 self._source = source
         for p, g in zip(self._params, totals):
             p.grad += g
-        trace = self._batch_traces[0]
-        value = total_value / m
-        if self._has_aux:
-            shapes = [self._batch_traces[keyed[k][0]].aux_shape for k in range(m)]
-            return (
-                value,
-                [_rebuild_aux(s, list(r)) for s, r in zip(shapes, aux_rows)],
-            ), ()
-        del trace
-        return value, ()
+        return self._batch_result([total_value], aux_rows, [body for body, _ in keyed], m)
 
     def _leaves_of_batch(self) -> list:
         if "leaves" not in self._batch_fns:
             self._batch_fns["leaves"] = _batch_leaves(self._batch_traces)
         return self._batch_fns["leaves"]
 
-    def _batch_result(self, values, aux, m):
+    def _batch_result(self, values, aux, bodies, m):
+        """The mean of the examples' values (and each example's aux, rebuilt in its trace's shape)."""
         value = ops.total(values) / m
         if self._has_aux:
-            shape_of = {i: t.aux_shape for i, t in enumerate(self._batch_traces)}
-            del shape_of
-            return (
-                value,
-                [_rebuild_aux(self._aux_shape_for(a), list(a)) for a in aux],
-            ), ()
+            shapes = [self._batch_traces[body].aux_shape for body in bodies]
+            return (value, [_rebuild_aux(s, list(a)) for s, a in zip(shapes, aux)]), ()
         return value, ()
-
-    def _aux_shape_for(self, row):
-        for t in self._batch_traces:
-            if len(t.aux_values) == len(row):
-                return t.aux_shape
-        return None
 
     def _eager_batch(self, examples, kwargs):
         """The batch without compiled code: each example's graph, gradients scaled by 1/m."""
@@ -1334,9 +1223,7 @@ def _is_real(x) -> bool:
 
 def _number(a, i) -> float:
     if isinstance(a, bool) or not _is_real(a):
-        raise TypeError(
-            f"compile(): argument {i} is differentiated, so it must be a number, got {type(a).__name__}"
-        )
+        raise TypeError(f"compile(): argument {i} is differentiated, so it must be a number, got {type(a).__name__}")
     return float(a)
 
 

@@ -150,7 +150,9 @@ def demo(width: int, steps: int, unrolled: bool) -> dict:
             gap = abs(loss - reference)
             worst[name] = max(worst[name], gap)
             if not gap <= TOLERANCE:
-                raise AssertionError(f"width {width}, step {k}: {name} loss {loss!r} differs from micrograd's {reference!r}")
+                raise AssertionError(
+                    f"width {width}, step {k}: {name} loss {loss!r} differs from micrograd's {reference!r}"
+                )
     median = {name: statistics.median(ts) for name, ts in times.items()}
     return {"width": width, "steps": steps, "median": median, "first": first, "worst": worst}
 
@@ -209,8 +211,8 @@ def run() -> dict:
 
 LABELS = {
     "eager": "chainrule eager (graph built every step)",
-    "compiled": "compiled: one example traced, a loop over the batch (`batch=\"python\"`)",
-    "numpy": "NumPy replay of that trace over the batch (`batch=\"numpy\"`)",
+    "compiled": 'compiled: one example traced, a loop over the batch (`batch="python"`)',
+    "numpy": 'NumPy replay of that trace over the batch (`batch="numpy"`)',
     "unrolled": "compiled: the whole 100-example step unrolled into one function",
 }
 
@@ -234,21 +236,26 @@ def report(r) -> str:
     s = f["seconds"]
     b = r["big"]
     w16, w64 = r["w16"]["median"], r["w64"]["median"]
-    lines += [
-        "",
-        f"Width 16: {r['w16']['steps']} steps, width 64: {r['w64']['steps']} steps, the variants alternating in one process, "
-        "the heap collected before each timed step; the first step of a compiled variant is its one-off cost and is not in the median. "
-        f"From width 16 to 64 the compiled loop goes from {w16['micrograd'] / w16['compiled']:,.0f}x to {w64['micrograd'] / w64['compiled']:,.0f}x micrograd, "
-        f"the NumPy replay from {w16['micrograd'] / w16['numpy']:,.0f}x to {w64['micrograd'] / w64['numpy']:,.0f}x. "
-        "The machine is shared, so these are ratios from one run.",
-        "",
-        f"`nn.fit` on the same data and model (hinge, SGD, full batch), {f['epochs']} epochs: eager {s[False]:.4f} s per epoch, "
-        f"`compile=True` {s[True]:.4f} s ({s[False] / s[True]:.1f}x), `compile=\"numpy\"` {s['numpy']:.4f} s ({s[False] / s['numpy']:.1f}x); "
-        "loss histories equal to 1e-10.",
-        "",
-        f"A {b['nodes']:,}-node graph (a chain of ·w, +0.1, tanh): first call {b['first']:.2f} s (trace, {b['lines']:,} lines / "
-        f"{b['megabytes']:.1f} MiB of source, `compile()`), then {b['again'] * 1e3:.1f} ms a call against {b['eager'] * 1e3:.0f} ms eager.",
-    ]
+    widths = (
+        f"Width 16: {r['w16']['steps']} steps, width 64: {r['w64']['steps']} steps, the variants alternating in one "
+        "process, the heap collected before each timed step; the first step of a compiled variant is its one-off cost "
+        "and is not in the median. From width 16 to 64 the compiled loop goes from "
+        f"{w16['micrograd'] / w16['compiled']:,.0f}x to {w64['micrograd'] / w64['compiled']:,.0f}x micrograd, the NumPy "
+        f"replay from {w16['micrograd'] / w16['numpy']:,.0f}x to {w64['micrograd'] / w64['numpy']:,.0f}x. The machine "
+        "is shared by several jobs, so these are ratios from one run."
+    )
+    fits = (
+        f"`nn.fit` on the same data and model (hinge, SGD, full batch), {f['epochs']} epochs, the first epoch's "
+        f"tracing included: eager {s[False]:.4f} s per epoch, `compile=True` {s[True]:.4f} s "
+        f'({s[False] / s[True]:.1f}x), `compile="numpy"` {s["numpy"]:.4f} s ({s[False] / s["numpy"]:.1f}x); loss '
+        "histories equal to 1e-10."
+    )
+    big = (
+        f"A {b['nodes']:,}-node graph (a chain of ·w, +0.1, tanh): first call {b['first']:.2f} s (trace, "
+        f"{b['lines']:,} lines / {b['megabytes']:.1f} MiB of source, `compile()`), then {b['again'] * 1e3:.1f} ms a "
+        f"call against {b['eager'] * 1e3:.0f} ms eager."
+    )
+    lines += ["", widths, "", fits, "", big]
     return "\n".join(lines)
 
 

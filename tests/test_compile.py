@@ -15,19 +15,13 @@ from autograd import Value, ops, value_and_grad
 from autograd.extend import primitive
 
 finite = st.floats(-3, 3, allow_nan=False)
-anything = st.floats(allow_nan=True, allow_infinity=True) | st.sampled_from(
-    [0.0, -0.0, 1.0, -1.0]
-)
+anything = st.floats(allow_nan=True, allow_infinity=True) | st.sampled_from([0.0, -0.0, 1.0, -1.0])
 
 
 def same(a, b) -> bool:
     """Bit-identical floats (nan equals nan), recursively through tuples and lists."""
     if isinstance(a, (tuple, list)):
-        return (
-            type(a) is type(b)
-            and len(a) == len(b)
-            and all(same(x, y) for x, y in zip(a, b))
-        )
+        return type(a) is type(b) and len(a) == len(b) and all(same(x, y) for x, y in zip(a, b))
     if isinstance(a, float) and isinstance(b, float):
         return struct.pack("<d", a) == struct.pack("<d", b) or (math.isnan(a) and math.isnan(b))
     return a == b
@@ -81,9 +75,7 @@ def test_every_op_of_the_table_is_in_the_random_programs():
 
 
 @given(programs, finite, finite, finite, finite, finite, finite)
-def test_compiled_random_graphs_equal_value_and_grad_bit_for_bit(
-    program, x, y, z, x2, y2, z2
-):
+def test_compiled_random_graphs_equal_value_and_grad_bit_for_bit(program, x, y, z, x2, y2, z2):
     def f(x, y, z):
         return run(program, x, y, z)
 
@@ -94,9 +86,7 @@ def test_compiled_random_graphs_equal_value_and_grad_bit_for_bit(
 
 
 @given(programs, anything, anything, anything)
-def test_compiled_code_keeps_eagers_ieee_answers_at_zeros_and_infinities(
-    program, x, y, z
-):
+def test_compiled_code_keeps_eagers_ieee_answers_at_zeros_and_infinities(program, x, y, z):
     def f(x, y, z):
         return run(program, x, y, z)
 
@@ -117,11 +107,7 @@ def test_the_inline_forward_templates_in_ops_equal_their_rules():
     check()
 
 
-ARRAY_PRIMS = [
-    p
-    for p in vars(ops).values()
-    if isinstance(p, ag.extend.Primitive) and p.on_arrays is not None
-]
+ARRAY_PRIMS = [p for p in vars(ops).values() if isinstance(p, ag.extend.Primitive) and p.on_arrays is not None]
 
 
 @pytest.mark.parametrize("prim", ARRAY_PRIMS, ids=[p.name for p in ARRAY_PRIMS])
@@ -138,9 +124,7 @@ def test_the_array_rules_in_ops_equal_the_float_rules_elementwise(prim):
             d = derivative(ans, *cols) if derivative else None
         for k, row in enumerate(rows):
             want = prim.forward(*row)
-            assert float(ans[k]) == pytest.approx(
-                want, rel=1e-12, abs=1e-300, nan_ok=True
-            )
+            assert float(ans[k]) == pytest.approx(want, rel=1e-12, abs=1e-300, nan_ok=True)
             if d is not None:
                 got = d if prim.arity == 1 else tuple(d)
                 want_d = prim.local_grads(_node(prim, want, row))
@@ -163,7 +147,9 @@ def test_compiled_code_reads_each_rule_off_the_table_or_calls_it():
     """Compile never restates a derivative: a user primitive's rule is written out when it is
     arithmetic and comparisons, and called when it is anything else (here, a call of math)."""
     smooth = primitive("smooth", derivative=lambda ans, x: 2.0 * x * ans)(lambda x: math.exp(x * x))
-    kinked = primitive("kinked", derivative=lambda ans, x: 3.0 if x > 1 else -0.5)(lambda x: 3.0 * x if x > 1 else -0.5 * x)
+    kinked = primitive("kinked", derivative=lambda ans, x: 3.0 if x > 1 else -0.5)(
+        lambda x: 3.0 * x if x > 1 else -0.5 * x
+    )
     wavy = primitive("wavy", derivative=lambda ans, x: math.cos(x))(math.sin)
 
     def f(x):
@@ -175,6 +161,7 @@ def test_compiled_code_reads_each_rule_off_the_table_or_calls_it():
     assert "(2.0 * x) * " in g.source  # smooth's rule, written out
     assert "3.0 if " in g.source  # kinked's branch, a conditional expression
     assert "_d_wavy(" in g.source  # wavy's rule, called
+
 
 # ---- guards: branches on Values are never stale ---------------------------------------------------
 def test_a_branch_on_a_value_traces_again_when_the_numbers_take_the_other_way():
@@ -224,9 +211,7 @@ def test_argument_structure_lists_and_static_arguments():
     g = ag.compile(f)
     assert same(g(0.5, [1.0, 2.0], 3), value_and_grad(f)(0.5, [1.0, 2.0], 3))
     assert same(g(0.5, [1.0, 2.0, 4.0][:2], 3), value_and_grad(f)(0.5, [1.0, 2.0], 3))
-    assert (
-        g.stats["traces"] == 1
-    )  # ints are inputs too; only the structure keys the cache
+    assert g.stats["traces"] == 1  # ints are inputs too; only the structure keys the cache
 
 
 # ---- higher order and composition -------------------------------------------------------------------
@@ -321,9 +306,7 @@ def test_the_source_names_nodes_after_labels_and_scopes_and_comments_each_op():
     namespace = {"total": ops.total, "_f_tanh": ops.tanh.forward}
     exec(src, namespace)  # noqa: S102 - readable and executable as it stands
     assert (
-        namespace[g._fname](
-            (1.0, 2.0), [w.data for w in neuron.w] + [neuron.b.data], [0.0] * 3
-        )[0]
+        namespace[g._fname]((1.0, 2.0), [w.data for w in neuron.w] + [neuron.b.data], [0.0] * 3)[0]
         == neuron([1.0, 2.0]).data
     )
 
@@ -333,9 +316,7 @@ def test_a_big_graph_compiles_and_long_sums_stay_one_call():
     g = ag.compile(lambda x: ag.sum([x * float(k % 7) for k in range(n)]) + ag.tanh(x))
     assert same(
         g(0.3),
-        value_and_grad(
-            lambda x: ag.sum([x * float(k % 7) for k in range(n)]) + ag.tanh(x)
-        )(0.3),
+        value_and_grad(lambda x: ag.sum([x * float(k % 7) for k in range(n)]) + ag.tanh(x))(0.3),
     )
 
 
@@ -379,13 +360,8 @@ def test_fit_compiled_trains_exactly_as_eager(loss, opt):
     for mode, (history, weights) in runs.items():
         assert history["loss"] == pytest.approx(eager_history["loss"], rel=1e-10)
         assert weights == pytest.approx(eager_weights, rel=1e-9, abs=1e-12)
-        if (
-            mode is True
-        ):  # the same sums in the same order as backward: the very same weights
-            assert (
-                weights == eager_weights
-                and history["accuracy"] == eager_history["accuracy"]
-            )
+        if mode is True:  # the same sums in the same order as backward: the very same weights
+            assert weights == eager_weights and history["accuracy"] == eager_history["accuracy"]
         # (NumPy sums a batch in its own order: an output of 5.6e-18 can come out 0.0 and flip a
         # prediction sitting exactly on the threshold, so its accuracy is not compared)
 
