@@ -454,6 +454,7 @@ class _Body:
         self.seed = seed
         self.lines: list = []
         self._temp = 0
+        self._started: set = set()  # NumPy: running sums given their first term
 
     # the objects the code calls are bound as globals of the generated module
     def bind(self, obj, base: str) -> str:
@@ -540,7 +541,7 @@ class _Body:
         grad = {t.out: self.seed}  # node -> the name of its gradient; None means exactly 1.0
         lines.append("# backward: the chain rule, from the output back, last node first")
         if t.out in targets and targets[t.out] != "fresh":
-            lines.append(self.add_into(targets[t.out], self.seed or "1.0", ""))
+            lines.append(self.add_into(targets[t.out], self.seed or "1.0", "", running_sum=True))
         for node in reversed(order):
             if node not in grad or not node.parents:
                 continue
@@ -562,7 +563,7 @@ class _Body:
                 kind = targets.get(p, "fresh")
                 why = f"  # via {refs[node]} ({node.op})"
                 if kind != "fresh":  # a parameter: add into its running sum
-                    lines.append(self.add_into(kind, c, why))
+                    lines.append(self.add_into(kind, c, why, running_sum=True))
                     grad.setdefault(p, kind)
                 elif p in grad:
                     lines.append(self.add_into(grad[p], c, why))
@@ -575,9 +576,16 @@ class _Body:
                     grad[p] = name
         return grad
 
-    def add_into(self, name: str, c: str, why: str) -> str:
-        # an array may be shared by two names (g_a = b), so NumPy code never adds in place
-        return f"{name} = {name} + {c}{why}" if self.backend == "numpy" else f"{name} += {c}{why}"
+    def add_into(self, name: str, c: str, why: str, running_sum: bool = False) -> str:
+        if self.backend != "numpy":
+            return f"{name} += {c}{why}"
+        # NumPy: a parameter's running sum starts at 0.0 and is summed over the batch afterwards,
+        # so its first term is the sum so far; and an array may be shared by two names (g_a = b),
+        # so nothing is added in place
+        if running_sum and name not in self._started:
+            self._started.add(name)
+            return f"{name} = {c}{why}"
+        return f"{name} = {name} + {c}{why}"
 
     def _partials(self, node) -> list:
         """(text, atomic) of ∂node/∂parentᵢ for each parent, from the node's own rule."""
