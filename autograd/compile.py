@@ -313,8 +313,20 @@ _RESERVED = {"total", "abs", "inf", "nan"}
 _OP_WORDS = {"+": "add", "-": "sub", "*": "mul", "/": "div", "**": "pow"}
 
 
+_NOT_WORD = re.compile(r"\W+", flags=re.ASCII)
+
+
 def _identifier(text: str) -> str:
-    name = re.sub(r"\W+", "_", text, flags=re.ASCII).strip("_")
+    """A valid, ASCII Python name made from ``text`` (never one of the names the code binds)."""
+    if (
+        text.isascii()
+        and text.isidentifier()
+        and text[0] != "_"
+        and not keyword.iskeyword(text)
+        and text not in _RESERVED
+    ):
+        return text  # the common case, already a name
+    name = _NOT_WORD.sub("_", text).strip("_")
     if not name or name[0].isdigit():
         name = "v" + name
     if keyword.iskeyword(name) or name in _RESERVED:
@@ -704,7 +716,7 @@ def _write_single(trace: _Trace, fname: str):
     pre = [
         _unpack([refs[v] for v in trace.inputs], "_inputs"),
         _unpack(leaf_names, "_leaves"),
-        *[f"{acc} = 0.0  # ∂out/∂{refs[v]}, summed below" for v, acc in input_acc.items()],
+        *[f"{acc} = 0.0  # d out / d {refs[v]}, summed below" for v, acc in input_acc.items()],
     ]
     if param_acc:
         pre.append(
@@ -715,19 +727,76 @@ def _write_single(trace: _Trace, fname: str):
         )
     aux = ", ".join(refs[v] for v in trace.aux_values)
     ret = f"return ({refs[trace.out]}, ({aux}{',' if aux else ''}), ({', '.join(input_grads)}{',' if input_grads else ''}), ({', '.join(param_acc)}{',' if param_acc else ''}))"
-    return _assemble(head, pre, body, ret), g
+    return _assemble(fname, head, pre, body, ret), g
 
 
-def _assemble(head, pre, body: _Body, ret) -> str:
+_CHUNK = 10_000  # statements per separately compiled function, so compile() stays fast and small
+
+
+def _assemble(fname: str, head, pre, body: _Body, ret) -> list:
+    """The function's text, as one or more parts compiled one by one (see `_chunked`).
+
+    Kept ASCII: one non-ASCII character makes CPython's compile() of a large source about 3x
+    slower (measured on a 10^5-node graph)."""
+    statements = [stmt for stmt in pre if stmt] + ["# forward: one line per node"] + body.lines + [ret]
+    if len(statements) > _CHUNK:
+        return _chunked(fname, head, statements)
     lines = list(head)
-    for stmt in pre:
-        if stmt:
-            lines += _wrap(stmt, "    ")
-    lines.append("    # forward: one line per node")
-    for stmt in body.lines:
+    for stmt in statements:
         lines += _wrap(stmt, "    ")
-    lines += _wrap(ret, "    ")
-    return "\n".join(lines) + "\n"
+    return ["\n".join(lines) + "\n"]
+
+
+_IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_TARGETS = re.compile(r"^\(?([A-Za-z0-9_, ]+?),?\)? \+?= ")
+
+
+def _chunked(fname: str, head, statements: list) -> list:
+    """A long function cut into parts of `_CHUNK` statements, each its own function compiled on
+    its own (CPython's compile() needs ~75 bytes of memory per source byte at once). Variables
+    that cross a cut travel in a list, ``_V``, one slot each."""
+    chunks = [statements[i : i + _CHUNK] for i in range(0, len(statements), _CHUNK)]
+    defs, uses = [], []  # per chunk: names assigned, names read
+    for chunk in chunks:
+        d, u = set(), set()
+        for stmt in chunk:
+            code = stmt.split("  # ", 1)[0]
+            if code.startswith("#"):
+                continue
+            target = _TARGETS.match(code)
+            assigned = set(target.group(1).replace(" ", "").split(",")) - {""} if target else set()
+            read = set(_IDENT.findall(code[target.end() :] if target else code))
+            if target and "+=" in code[: target.end()]:
+                read |= assigned
+            u |= read - d  # read before this chunk assigns it
+            d |= assigned
+        defs.append(d)
+        uses.append(u)
+    slot: dict = {}
+    parts, calls = [], []
+    args = "_V, _inputs, _leaves, _grads"
+    for k, chunk in enumerate(chunks):
+        earlier = set().union(*defs[:k]) if k else set()
+        later = set().union(*uses[k + 1 :]) if k + 1 < len(chunks) else set()
+        live_in = sorted(uses[k] & earlier)
+        live_out = sorted(defs[k] & later)
+        for name in live_in + live_out:
+            slot.setdefault(name, len(slot))
+        lines = [f"def _{fname}_part{k + 1}({args}):"]
+        if live_in:
+            lines += _wrap(f"({', '.join(live_in)},) = ({', '.join(f'_V[{slot[n]}]' for n in live_in)},)", "    ")
+        for stmt in chunk:
+            lines += _wrap(stmt, "    ")
+        if live_out:
+            lines += _wrap(f"({', '.join(f'_V[{slot[n]}]' for n in live_out)},) = ({', '.join(live_out)},)", "    ")
+        parts.append("\n".join(lines) + "\n")
+        calls.append(f"    {'return ' if k + 1 == len(chunks) else ''}_{fname}_part{k + 1}({args})")
+    main = [
+        *head,
+        "    _V = [None] * " + str(len(slot)) + "  # the variables that cross from one part to the next",
+        *calls,
+    ]
+    return [*parts, "\n".join(main) + "\n"]
 
 
 def _write_batch(traces: list, n_params_from, backend: str, fname: str):
@@ -805,11 +874,12 @@ def _write_batch(traces: list, n_params_from, backend: str, fname: str):
     return "\n".join(lines) + "\n", g
 
 
-def _build(source: str, globals_: dict, fname: str):
-    """Compile the generated source and return its function."""
-    code = builtins.compile(source, f"<autograd.compile {fname}>", "exec")
+def _build(parts: list, globals_: dict, fname: str):
+    """Compile the generated parts, one compile() each, into one namespace; return the function."""
     namespace = dict(globals_)
-    exec(code, namespace)  # noqa: S102 - source we generated ourselves, never user text
+    for k, part in enumerate(parts):
+        code = builtins.compile(part, f"<autograd.compile {fname} part {k + 1}>", "exec")
+        exec(code, namespace)  # noqa: S102 - source we generated ourselves, never user text
     return namespace[fname]
 
 
@@ -1025,8 +1095,8 @@ class Compiled:
         trace = self._trace(args, kwargs, key[0], nums)
         if trace is None:
             return None
-        source, globals_ = _write_single(trace, self._fname)
-        return _Entry(trace, _build(source, globals_, self._fname), source)
+        parts, globals_ = _write_single(trace, self._fname)
+        return _Entry(trace, _build(parts, globals_, self._fname), "\n".join(parts))
 
     def _remember(self, key, entry) -> None:
         self._cache.setdefault(key, []).insert(0, entry)
@@ -1130,7 +1200,7 @@ class Compiled:
     def _run_loop(self, keyed, m):
         if "python" not in self._batch_fns:
             source, globals_ = _write_batch(self._batch_traces, self._params, "python", self._fname)
-            self._batch_fns["python"] = (_build(source, globals_, self._fname), source)
+            self._batch_fns["python"] = (_build([source], globals_, self._fname), source)
         fn, source = self._batch_fns["python"]
         leaves = self._leaves_of_batch()
         params = self._params
@@ -1156,7 +1226,7 @@ class Compiled:
                 if body not in self._batch_fns:
                     source, globals_ = _write_batch([self._batch_traces[body]], self._params, "numpy", self._fname)
                     self._batch_fns[body] = (
-                        _build(source, globals_, self._fname),
+                        _build([source], globals_, self._fname),
                         source,
                     )
                 fn, source = self._batch_fns[body]
