@@ -12,7 +12,7 @@ from math import isfinite as _isfinite
 from operator import mul as _mul
 
 from . import _ieee
-from .engine import Value, _data_of, _node, constant
+from .engine import Value, _node, constant
 from .extend import primitive
 
 __all__ = [
