@@ -94,8 +94,9 @@ class _Eager(Exception):
 
 
 # ---- reading a rule off by running it on symbols ----------------------------------------------
-class _NotSymbolic(Exception):
-    pass
+class _NotSymbolic(BaseException):
+    """The rule did something with a number that symbols cannot record. A BaseException, like
+    `_Branch`, so that a rule's own ``except Exception`` cannot swallow it."""
 
 
 def _refuse(*_):
@@ -142,7 +143,7 @@ class _Cond:
         return _explorer.decide(self.text)
 
 
-class _Branch(Exception):
+class _Branch(BaseException):
     """The run reached a comparison the exploration has not decided yet."""
 
     def __init__(self, text: str):
@@ -288,11 +289,38 @@ def _symbolic(rule, n: int, with_ans: bool):
 
     try:
         found = explore([])
-    except Exception:  # noqa: BLE001 - any refusal means: call the rule at run time
+    except (Exception, _NotSymbolic, _Branch):  # any refusal means: call the rule at run time
         return None
     finally:
         _explorer.path, _explorer.asked = [], 0
     return [_Template(text, atomic, branchy) for text, atomic, branchy in found]
+
+
+_SAMPLES = (0.75, -1.25, 2.5, 0.0, -0.0, 3.0, -0.5)
+
+
+def _agrees(rule, templates, n: int, forward, with_ans: bool) -> bool:
+    """Whether the templates give the rule's own answers, bit for bit, on a few sample numbers:
+    a safety net for a rule that behaves differently on symbols (say, one that catches errors)."""
+    names = [f"_a{i}" for i in range(n)]
+    for k in range(len(_SAMPLES)):
+        xs = [_SAMPLES[(k + i) % len(_SAMPLES)] for i in range(n)]
+        try:
+            ans = forward(*xs) if with_ans else None
+            want = rule(ans, *xs) if with_ans else rule(*xs)
+        except Exception:  # noqa: BLE001 - no sample here (eager would take its IEEE path)
+            continue
+        want = want if isinstance(want, (tuple, list)) else (want,)
+        scope = {"total": ops.total, "inf": math.inf, "nan": math.nan, "_ans": ans, **dict(zip(names, xs))}
+        for tp, w in zip(templates, want):
+            try:
+                got = eval(tp.render("_ans", names), scope)  # noqa: S307 - an expression we wrote ourselves
+            except Exception:  # noqa: BLE001 - x/0 in the template where the rule did not raise
+                return False
+            same_number = got == w and math.copysign(1.0, got) == math.copysign(1.0, w)
+            if not (type(w) is float and (same_number or (math.isnan(w) and math.isnan(got)))):
+                return False
+    return True
 
 
 def _template(prim, n: int, kind: str):
@@ -301,10 +329,12 @@ def _template(prim, n: int, kind: str):
     if key not in _templates:
         if kind == "forward":
             found = _symbolic(prim.forward, n, with_ans=False)
-            _templates[key] = found[0] if found and len(found) == 1 else None
+            ok = found and len(found) == 1 and _agrees(prim.forward, found, n, None, with_ans=False)
+            _templates[key] = found[0] if ok else None
         else:
             found = _symbolic(prim.derivative, n, with_ans=True)
-            _templates[key] = found if found and len(found) == n else None
+            ok = found and len(found) == n and _agrees(prim.derivative, found, n, prim.forward, with_ans=True)
+            _templates[key] = found if ok else None
     return _templates[key]
 
 

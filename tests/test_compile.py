@@ -163,6 +163,20 @@ def test_compiled_code_reads_each_rule_off_the_table_or_calls_it():
     assert "_d_wavy(" in g.source  # wavy's rule, called
 
 
+def test_a_rule_that_acts_otherwise_on_symbols_is_called_not_written_out():
+    def cautious(ans, x):
+        try:
+            return ag.cos(x) * 2.0  # a TypeError on symbols, caught below: the symbols would say 0.0
+        except TypeError:
+            return 0.0
+
+    odd = primitive("odd", derivative=cautious)(lambda x: 2.0 * math.sin(x))
+    g = ag.compile(lambda x: odd(x) * x)
+    for x in (0.3, -1.2):
+        assert same(g(x), value_and_grad(lambda x: odd(x) * x)(x))
+    assert "_d_odd(" in g.source
+
+
 # ---- guards: branches on Values are never stale ---------------------------------------------------
 def test_a_branch_on_a_value_traces_again_when_the_numbers_take_the_other_way():
     def f(x):
