@@ -33,7 +33,23 @@ gradient, so its compiled gradient is the second derivative. Called with `Value`
 
 Batches (``batch="python"`` or ``"numpy"``): for a loss that is a mean over examples of one
 per-example function, trace that function once and run it over every example, in a loop
-written into the generated code, or with each node a NumPy array over the batch.
+written into the generated code, or with each node a NumPy array over the batch. The root's
+gradient is seeded with 1/m and the examples are added last first, as ``backward()`` on the
+batch loss adds them, so ``nn.fit`` trains to the very same weights with the loop. Examples
+whose static arguments differ (class labels a loss branches on) get a trace each.
+
+Where results are not bit-identical, and why:
+
+- NumPy's exp, log, tanh, ... may differ from `math`'s in the last bit (about 1e-16 relative);
+- a batch's value is the mean of the examples' values, ``total(values) / m``, which need not
+  round like the batch loss written as one formula (its gradients are the same either way);
+- a rule that branches (relu) has its NumPy form declared beside it in ops.py (``on_arrays``);
+  the float and array forms are tested equal, not derived from each other.
+
+Large graphs: the generated text is ASCII and cut into functions of 10,000 statements, each
+compiled on its own, so compile() stays fast and its memory bounded (a 10^5-node graph: a
+few seconds). Note: ``import autograd.compile`` gives this module, but the attribute
+``autograd.compile`` is the function.
 """
 
 from __future__ import annotations
