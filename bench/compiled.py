@@ -44,9 +44,16 @@ ALPHA = 1e-4
 def micrograd_step(k, model, X, y):
     """micrograd's demo loop body (as bench/moons.py runs it). At width 64 its L2 term is a chain
     of ~4,400 additions, deeper than micrograd's recursive backward allows by default: the
-    recursion limit is raised for it."""
-    if sys.getrecursionlimit() < 50_000:
-        sys.setrecursionlimit(50_000)
+    recursion limit is raised for the step, and put back after it."""
+    limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(max(limit, 50_000))
+    try:
+        return _micrograd_step(k, model, X, y)
+    finally:
+        sys.setrecursionlimit(limit)
+
+
+def _micrograd_step(k, model, X, y):
     Value = micrograd.engine.Value
     inputs = [list(map(Value, xrow)) for xrow in X]
     scores = list(map(model, inputs))
