@@ -845,31 +845,16 @@ def _chunked(fname: str, head, statements: list) -> list:
     return [*parts, "\n".join(main) + "\n"]
 
 
-def _write_batch(traces: list, n_params_from, backend: str, fname: str):
+def _write_batch(traces: list, params: list, backend: str, fname: str):
     """One function running a batch: for "python" a loop over the rows with one body per traced
     key, for "numpy" a single body over arrays. Parameters' gradients of the mean are summed in."""
-    traces_ = traces
     np = None
     if backend == "numpy":
         import numpy as np
     g = _base_globals(np)
-    names = _Names(
-        _RESERVED
-        | {
-            "_rows",
-            "_leaves",
-            "_grads",
-            "_seed",
-            "_values",
-            "_aux",
-            "_key",
-            "_row",
-            "_n",
-        }
-    )
-    leaves = _batch_leaves(traces_)
+    names = _Names(_RESERVED)  # the function's own variables all start with "_", never a node's name
+    leaves = _batch_leaves(traces)
     leaf_refs = {v: names.fresh(_node_base(v)) for v in leaves}
-    params = n_params_from
     param_acc = [names.fresh(f"g_{leaf_refs[p]}") if p in leaf_refs else names.fresh("g_param") for p in params]
     lines = [
         f"def {fname}(_rows, _leaves, _grads, _seed):",
@@ -884,11 +869,11 @@ def _write_batch(traces: list, n_params_from, backend: str, fname: str):
     lines += ["    _values = []", "    _aux = []"]
     if backend == "python":
         lines.append("    for _key, _row in _rows:  # the examples, last first, as backward() visits them")
-        indent = "            " if len(traces_) > 1 else "        "
+        indent = "            " if len(traces) > 1 else "        "
     else:
         lines.append("    _key, _row, _n = _rows  # one column per input, the batch along it")
         indent = "    "
-    for k, t in enumerate(traces_):
+    for k, t in enumerate(traces):
         refs = {v: leaf_refs[v] for v in leaves}
         body_names = _Names(names._taken)
         for v, n in zip(t.inputs, t.input_names):
@@ -898,7 +883,7 @@ def _write_batch(traces: list, n_params_from, backend: str, fname: str):
         body.guards()
         targets = {p: acc for p, acc in zip(params, param_acc)}
         body.backward(targets)
-        if len(traces_) > 1:
+        if len(traces) > 1:
             lines.append(f"        {'if' if k == 0 else 'elif'} _key == {k}:")
         lines += _wrap(_unpack([refs[v] for v in t.inputs], "_row"), indent)
         lines.append(f"{indent}# forward")
