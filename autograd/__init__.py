@@ -7,7 +7,8 @@
 The functions (``exp``, ``tanh``, ``sum``, ``dot``, ...) come from the op table
 `autograd.ops.PUBLIC`: an op added there is exported here, accepted by ``chainrule graph`` and
 listed in its help. ``abs`` and ``sum`` shadow the builtins on ``from autograd import *`` and
-accept the same inputs.
+accept the same inputs; so does ``compile`` (`autograd.compile`: trace a function once, run it
+as generated Python), which takes a function, not source text.
 """
 
 __chainrule__ = True  # tells this package from HIPS autograd's, which has the same import name
@@ -19,6 +20,7 @@ _check_install()  # before anything else: with HIPS's files mixed in, stop with 
 
 from . import ops as _ops  # attaches Value's operators
 from .anomaly import detect_anomaly
+from .compile import compile  # noqa: A004 - shadows the builtin on `import *` (see its docstring)
 from .engine import Value, constant, is_grad_enabled, no_grad, parameter, scope, topological_order
 from .extend import primitive
 from .functional import grad, value_and_grad
@@ -38,6 +40,7 @@ __all__ = [
     "detect_anomaly",
     "grad",
     "value_and_grad",
+    "compile",
     "gradcheck",
     "GradcheckError",
     "primitive",

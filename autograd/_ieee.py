@@ -36,7 +36,9 @@ def pow(a: float, b: float) -> float:  # noqa: A001 - the math name
         return math.copysign(_inf, a) if odd else _inf
     except OverflowError:
         a, b = float(a), float(b)
-        if a < 0 and b == int(b) and int(b) % 2 == 1:
+        if a < 0 and b != int(b):  # a negative base to a non-integer power: nan, however large
+            return _nan
+        if a < 0 and int(b) % 2 == 1:
             return -_inf
         return _inf
     if type(r) is complex:

@@ -27,12 +27,15 @@ __all__ = [
     "local_grads",
     "parameter",
     "constant",
+    "recording_comparisons",
+    "is_tracing",
 ]
 
 
 class _ThreadState(threading.local):
     no_grad_depth = 0
     anomaly = None  # an AnomalyMode while detect_anomaly() is active in this thread
+    guards = None  # a list while `autograd.compile` traces in this thread: the comparisons made
 
 
 _state = _ThreadState()
@@ -81,6 +84,8 @@ def gc_paused():
 @contextmanager
 def no_grad():
     """Inside this block, operations record no parents: their results are leaves (like torch.no_grad)."""
+    if _state.guards is not None:  # a compile trace cannot replay what no_grad hides from the graph
+        _state.guards.append(None)
     _state.no_grad_depth += 1
     _enter_mode()
     try:
@@ -88,6 +93,24 @@ def no_grad():
     finally:
         _leave_mode()
         _state.no_grad_depth -= 1
+
+
+@contextmanager
+def recording_comparisons(guards: list):
+    """While inside, this thread's comparisons of `Value`s and ``float(v)`` calls are appended to
+    ``guards`` as (node, op, other, result); a None entry means ``no_grad`` was entered. Used by
+    `autograd.compile` to learn which branches a traced function took."""
+    outer = _state.guards
+    _state.guards = guards
+    try:
+        yield guards
+    finally:
+        _state.guards = outer
+
+
+def is_tracing() -> bool:
+    """True while `autograd.compile` traces a function in this thread."""
+    return _state.guards is not None
 
 
 def is_grad_enabled() -> bool:
@@ -160,15 +183,20 @@ class Primitive:
     unary primitive, a tuple for the others. It is written with plain arithmetic and the
     module-level functions of `autograd`, so the same rule runs on floats (in `backward`)
     and on `Value`s (inside `grad`, to differentiate again).
+
+    Two optional extras serve `autograd.compile` (see `extend.primitive`): ``inline``, the
+    forward rule as a Python expression template, and ``on_arrays``, the rules on NumPy arrays.
     """
 
-    __slots__ = ("name", "forward", "derivative", "arity")
+    __slots__ = ("name", "forward", "derivative", "arity", "inline", "on_arrays")
 
-    def __init__(self, name, forward, derivative, arity):
+    def __init__(self, name, forward, derivative, arity, inline=None, on_arrays=None):
         self.name = name
         self.forward = forward
         self.derivative = derivative
         self.arity = arity  # 1, 2, ... or None for any number of inputs
+        self.inline = inline
+        self.on_arrays = on_arrays
 
     def __repr__(self):
         return f"Primitive({self.name!r})"
@@ -295,27 +323,43 @@ class Value:
         return f"Value(data={round(self.data, 4)!r}, grad={round(self.grad, 4)!r}{extra})"
 
     def __float__(self) -> float:
+        guards = _state.guards
+        if guards is not None:  # a compile trace bakes this number in: record that it did
+            guards.append((self, "float", None, self.data))
         return self.data
 
     # Ordering compares the forward values; equality and hashing stay by identity (nodes are keys).
+    # While `autograd.compile` traces, each comparison is recorded as a guard of the trace.
     def __lt__(self, other):
-        return self.data < _data_of(other)
+        result = self.data < _data_of(other)
+        if _state.guards is not None:
+            _state.guards.append((self, "<", other, result))
+        return result
 
     def __le__(self, other):
-        return self.data <= _data_of(other)
+        result = self.data <= _data_of(other)
+        if _state.guards is not None:
+            _state.guards.append((self, "<=", other, result))
+        return result
 
     def __gt__(self, other):
-        return self.data > _data_of(other)
+        result = self.data > _data_of(other)
+        if _state.guards is not None:
+            _state.guards.append((self, ">", other, result))
+        return result
 
     def __ge__(self, other):
-        return self.data >= _data_of(other)
+        result = self.data >= _data_of(other)
+        if _state.guards is not None:
+            _state.guards.append((self, ">=", other, result))
+        return result
 
     __eq__ = object.__eq__
     __hash__ = object.__hash__
 
     def detach(self) -> Value:
         """A new leaf with the same data and label, cut off from this graph."""
-        return Value(self.data, self.label)
+        return Value(float(self), self.label)  # float(): a compile trace records the number it bakes in
 
     def __copy__(self) -> Value:
         """A node with the same data, grad, parents, role, label and scope."""

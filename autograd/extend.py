@@ -14,6 +14,15 @@ them. Example, a softplus and its derivative σ(x)::
 derivative rule takes the forward result ``ans`` and the inputs and returns ∂ans/∂input (one
 value for one input, a tuple for several); write it with arithmetic and `autograd`'s functions,
 never `math`, so that it also runs on `Value`s and higher derivatives come out right.
+
+Two optional extras are for `autograd.compile`, which writes a traced graph out as Python:
+
+- ``inline(*names) -> str``: the forward rule as one Python expression in the input names.
+  Needed only where compile cannot read the rule off by running it on symbols (the fused
+  sums, which must call ``total``, the one summation routine eager nodes use too).
+- ``on_arrays(np) -> (forward, derivative)``: the rules on NumPy arrays (either may be None,
+  meaning the float rule already works elementwise), for rules with Python branches or
+  `math` calls. A test checks each against the float rule.
 """
 
 from __future__ import annotations
@@ -25,14 +34,15 @@ from .engine import Primitive
 __all__ = ["primitive", "Primitive"]
 
 
-def primitive(name: str | None = None, *, derivative, arity: int | None = None):
+def primitive(name: str | None = None, *, derivative, arity: int | None = None, inline=None, on_arrays=None):
     """Decorate a float function `forward(*inputs)` into a primitive with `derivative(ans, *inputs)`."""
-    if not callable(derivative):
-        raise TypeError(f"primitive() derivative must be callable, got {type(derivative).__name__}")
+    for what, f in (("derivative", derivative), ("inline", inline), ("on_arrays", on_arrays)):
+        if not callable(f) and (f is not None or what == "derivative"):
+            raise TypeError(f"primitive() {what} must be callable, got {type(f).__name__}")
 
     def make(forward) -> Primitive:
         n = arity if arity is not None else _arity_of(forward)
-        return Primitive(name or forward.__name__, forward, derivative, n)
+        return Primitive(name or forward.__name__, forward, derivative, n, inline, on_arrays)
 
     return make
 

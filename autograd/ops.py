@@ -12,7 +12,7 @@ from math import isfinite as _isfinite
 from operator import mul as _mul
 
 from . import _ieee
-from .engine import Value, _data_of, _node, constant
+from .engine import Value, _node, constant
 from .extend import primitive
 
 __all__ = [
@@ -34,45 +34,102 @@ def _sign(x):
     return 1.0 if x > 0 else (-1.0 if x < 0 else 0.0)
 
 
-absolute = primitive("abs", derivative=lambda ans, x: _sign(x))(abs)
+absolute = primitive(
+    "abs", derivative=lambda ans, x: _sign(x), on_arrays=lambda np: (None, lambda ans, x: _sign_arrays(np, x))
+)(abs)
+
+
+def _sign_arrays(np, x):
+    return np.where(x > 0, 1.0, np.where(x < 0, -1.0, 0.0))
 
 
 def _xlogy(ans, x):
-    """ans · log x, taken as 0 where ans = 0 (d/dy 0**y = 0, as PyTorch)."""
-    return 0.0 if _data_of(ans) == 0.0 else ans * log(x)
+    """ans · log x, taken as 0 where ans = 0 (d/dy 0**y = 0, as PyTorch). ans is tested with
+    comparisons, not by reading .data, so a compile trace of a higher derivative records it."""
+    return 0.0 if ans >= 0.0 and ans <= 0.0 else ans * log(x)
+
+
+def _power_arrays(np):
+    def derivative(ans, x, y):
+        return y * np.power(x, y - 1.0), np.where(ans == 0.0, 0.0, ans * np.log(x))
+
+    return np.power, derivative
 
 
 # d/dx x**y = y·x**(y−1);  d/dy x**y = x**y · log x
-power = primitive("**", derivative=lambda ans, x, y: (y * power(x, y - 1.0), _xlogy(ans, x)))(_ieee.pow)
+power = primitive(
+    "**", derivative=lambda ans, x, y: (y * power(x, y - 1.0), _xlogy(ans, x)), on_arrays=_power_arrays
+)(_ieee.pow)
+
 
 # ---- elementary functions --------------------------------------------------------------------
-exp = primitive("exp", derivative=lambda ans, x: ans)(_ieee.exp)
-log = primitive("log", derivative=lambda ans, x: 1.0 / x)(_ieee.log)
-sqrt = primitive("sqrt", derivative=lambda ans, x: 0.5 / ans)(_ieee.sqrt)
-tanh = primitive("tanh", derivative=lambda ans, x: 1.0 - ans * ans)(_ieee.tanh)
-sigmoid = primitive("sigmoid", derivative=lambda ans, x: ans * (1.0 - ans))(_ieee.sigmoid)
-relu = primitive("relu", derivative=lambda ans, x: 1.0 if x > 0 else 0.0)(lambda x: x if x > 0.0 else 0.0)
-sin = primitive("sin", derivative=lambda ans, x: cos(x))(_ieee.sin)
-cos = primitive("cos", derivative=lambda ans, x: -sin(x))(_ieee.cos)
+# on_arrays: the same rules on NumPy arrays, for `autograd.compile(..., batch="numpy")`; None
+# where the float rule is plain arithmetic and so already works elementwise.
+def _sigmoid_arrays(np):
+    def forward(x):
+        e = np.exp(np.minimum(x, 0.0))  # e^x for x < 0, never overflowing
+        return np.where(x >= 0.0, 1.0 / (1.0 + np.exp(-np.maximum(x, 0.0))), e / (1.0 + e))
+
+    return forward, None
+
+
+exp = primitive("exp", derivative=lambda ans, x: ans, on_arrays=lambda np: (np.exp, None))(_ieee.exp)
+log = primitive("log", derivative=lambda ans, x: 1.0 / x, on_arrays=lambda np: (np.log, None))(_ieee.log)
+sqrt = primitive("sqrt", derivative=lambda ans, x: 0.5 / ans, on_arrays=lambda np: (np.sqrt, None))(_ieee.sqrt)
+tanh = primitive("tanh", derivative=lambda ans, x: 1.0 - ans * ans, on_arrays=lambda np: (np.tanh, None))(_ieee.tanh)
+sigmoid = primitive("sigmoid", derivative=lambda ans, x: ans * (1.0 - ans), on_arrays=_sigmoid_arrays)(_ieee.sigmoid)
+relu = primitive(
+    "relu",
+    derivative=lambda ans, x: 1.0 if x > 0 else 0.0,
+    on_arrays=lambda np: (lambda x: np.where(x > 0.0, x, 0.0), lambda ans, x: np.where(x > 0, 1.0, 0.0)),
+)(lambda x: x if x > 0.0 else 0.0)
+sin = primitive(
+    "sin", derivative=lambda ans, x: cos(x), on_arrays=lambda np: (np.sin, lambda ans, x: np.cos(x))
+)(_ieee.sin)
+cos = primitive(
+    "cos", derivative=lambda ans, x: -sin(x), on_arrays=lambda np: (np.cos, lambda ans, x: -np.sin(x))
+)(_ieee.cos)
 
 
 # ---- fused n-ary nodes: one node however many inputs ----------------------------------------
-def _sum_forward(*xs):
-    return _builtin_sum(xs)
-
-
 _builtin_sum = sum
-_sum = primitive("sum", derivative=lambda ans, *xs: (1.0,) * len(xs))(_sum_forward)
-_mean = primitive("mean", derivative=lambda ans, *xs: (1.0 / len(xs),) * len(xs))(
-    lambda *xs: _builtin_sum(xs) / len(xs)
-)
+
+
+# Σ terms: Python's built-in sum (compensated from Python 3.12 on) is the one summation routine
+# of every fused node, and the code `autograd.compile` writes calls it too, so both agree bit for bit.
+total = _builtin_sum
+
+
+def _sum_forward(*xs):
+    return total(xs)
+
+
+def _tuple_text(names) -> str:
+    return f"({', '.join(names)},)" if names else "()"
+
+
+# inline: the forward rule as a Python expression, for `autograd.compile` (a test checks it against the rule)
+_sum = primitive(
+    "sum", derivative=lambda ans, *xs: (1.0,) * len(xs), inline=lambda *xs: f"total({_tuple_text(xs)})"
+)(_sum_forward)
+_mean = primitive(
+    "mean",
+    derivative=lambda ans, *xs: (1.0 / len(xs),) * len(xs),
+    inline=lambda *xs: f"total({_tuple_text(xs)}) / {len(xs)}",
+)(lambda *xs: total(xs) / len(xs))
 
 
 def _dot_forward(*args):
     """Σ wᵢxᵢ (+ b when the inputs are w₁..wₙ, x₁..xₙ, b)."""
     n = len(args) // 2
-    total = _builtin_sum(map(_mul, args[:n], args[n : 2 * n]))
-    return total + args[-1] if len(args) % 2 else total
+    products = total(map(_mul, args[:n], args[n : 2 * n]))
+    return products + args[-1] if len(args) % 2 else products
+
+
+def _dot_inline(*args) -> str:
+    n = len(args) // 2
+    products = f"total({_tuple_text([f'{w} * {x}' for w, x in zip(args[:n], args[n : 2 * n])])})"
+    return f"{products} + {args[-1]}" if len(args) % 2 else products
 
 
 def _dot_derivative(ans, *args):
@@ -81,7 +138,7 @@ def _dot_derivative(ans, *args):
     return args[n : 2 * n] + args[:n] + ((1.0,) if len(args) % 2 else ())
 
 
-_dot = primitive("dot", derivative=_dot_derivative)(_dot_forward)
+_dot = primitive("dot", derivative=_dot_derivative, inline=_dot_inline)(_dot_forward)
 
 
 def _logsumexp_forward(*xs):
@@ -89,13 +146,25 @@ def _logsumexp_forward(*xs):
     m = max(xs)
     if not _isfinite(m):  # ±inf or nan dominates the sum
         return m
-    return m + _ieee.log(_builtin_sum(_ieee.exp(x - m) for x in xs))
+    return m + _ieee.log(total(_ieee.exp(x - m) for x in xs))
+
+
+def _logsumexp_arrays(np):
+    def forward(*xs):
+        m = xs[0]
+        for x in xs[1:]:
+            m = np.maximum(m, x)
+        finite = np.isfinite(m)
+        shift = np.where(finite, m, 0.0)
+        return np.where(finite, shift + np.log(total(np.exp(x - shift) for x in xs)), m)
+
+    return forward, lambda ans, *xs: tuple(np.exp(x - ans) for x in xs)
 
 
 # ∂/∂xᵢ log Σ exp x = softmax(x)ᵢ = exp(xᵢ − ans)
-_logsumexp = primitive("logsumexp", derivative=lambda ans, *xs: tuple(exp(x - ans) for x in xs))(
-    _logsumexp_forward
-)
+_logsumexp = primitive(
+    "logsumexp", derivative=lambda ans, *xs: tuple(exp(x - ans) for x in xs), on_arrays=_logsumexp_arrays
+)(_logsumexp_forward)
 
 
 def sum(values):  # noqa: A001 - the math name, like numpy.sum

@@ -10,6 +10,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import compiled  # noqa: E402
 import graph  # noqa: E402
 import moons  # noqa: E402
 
@@ -34,6 +35,9 @@ def main() -> None:
     print("micrograd's demo, side by side ...", flush=True)
     demo = moons.report(moons.run(steps=20))
     print(demo, flush=True)
+    print("\nmicrograd's demo compiled ...", flush=True)
+    fast = compiled.report(compiled.run())
+    print(fast, flush=True)
     print("\ngraph throughput and memory ...", flush=True)
     graphs = graph.report(graph.run())
     print(graphs, flush=True)
@@ -49,6 +53,10 @@ def main() -> None:
             "## micrograd's demo loop",
             "",
             demo,
+            "",
+            "## micrograd's demo compiled (`autograd.compile`)",
+            "",
+            fast,
             "",
             "## Graph throughput and memory",
             "",

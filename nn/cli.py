@@ -52,6 +52,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--batch-size", type=int, default=32, help="examples per step; 0 for full batch (default 32)")
     parser.add_argument("--seed", type=int, default=0, help="seeds the data, the weights and the batches (default 0)")
     parser.add_argument("--out", default="out", metavar="DIR", help="where to write the results (default out/)")
+    parser.add_argument("--compile", default="off", choices=("off", "python", "numpy"),
+                        help="run each step as code written from one traced example: off (default: build the graph "
+                             "every step), python, or numpy (the batch as arrays; needs NumPy)")  # fmt: skip
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     _add_movie_arguments(parser)
 
@@ -125,6 +128,11 @@ def _check(args) -> None:
 def run(args) -> dict:
     """Train as the options say, write the four files, and return the figures it printed."""
     _check(args)
+    if args.compile == "numpy":
+        try:
+            import numpy  # noqa: F401 - checked before training, not after
+        except ImportError:
+            raise TrainError("chainrule train --compile numpy needs NumPy: pip install 'chainrule[notebooks]'") from None
     hidden = _hidden(args.hidden)
     make = datasets.DATASETS[args.data]
     kwargs = {"n": args.samples, "seed": args.seed}
@@ -151,13 +159,14 @@ def run(args) -> dict:
     loss_name = LOSS_NAMES[loss]
 
     print(f"training {model!r} on {args.data} ({len(X_train)} train / {len(X_test)} test), "
-          f"{loss} loss, {args.optimizer} lr={lr:g}, {args.epochs} epochs")  # fmt: skip
+          f"{loss} loss, {args.optimizer} lr={lr:g}, {args.epochs} epochs"
+          + ("" if args.compile == "off" else f", compiled ({args.compile})"))  # fmt: skip
     recorder = _movie(args, model, X_train, y_train, X_test, y_test, loss_name)
     callbacks = [track(X_test, y_test, loss=loss_name)] + ([recorder] if recorder else [])
     start = time.perf_counter()
     history = fit(model, X_train, y_train, loss=loss_name, optimizer=optimizer, epochs=args.epochs,
                   batch_size=args.batch_size or None, progress=not args.no_progress, seed=args.seed,
-                  callback=callbacks)  # fmt: skip
+                  callback=callbacks, compile=args.compile)  # fmt: skip
     seconds = time.perf_counter() - start
     train_acc = accuracy(model, X_train, y_train, loss=loss_name)
     test_acc = accuracy(model, X_test, y_test, loss=loss_name)

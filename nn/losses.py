@@ -18,6 +18,7 @@ import numbers
 
 from autograd import Value, dot, log, logsumexp, relu
 from autograd import sum as _sum
+from autograd.engine import is_tracing
 
 __all__ = [
     "binary_cross_entropy",
@@ -69,7 +70,7 @@ def binary_cross_entropy_with_logits(logits, targets):
 
 def mse(preds, targets):
     """J = 1/(2m) Σ (y − ŷ)² over every entry (∂J/∂ŷ = (ŷ − y)/m): one dot node Σ dᵢ·dᵢ, then the scale."""
-    ps, ys, m = _pairs(preds, targets, "mse")
+    ps, ys, m = _pairs(preds, targets, "mse", traceable=True)
     diffs = [p - y for p, y in zip(ps, ys)]
     return dot(diffs, diffs) * (0.5 / m)
 
@@ -95,17 +96,16 @@ def cross_entropy(logits, labels):
 
 
 def hinge(scores, targets):
-    """J = (1/m) Σ max(0, 1 − y·s) over every entry, targets y = −1 or +1 (max-margin, as micrograd's demo)."""
-    ss, ys, m = _pairs(scores, targets, "hinge")
-    terms = []
-    for s, y in zip(ss, ys):
-        if y == 1.0:
-            terms.append(relu(1.0 - s))
-        elif y == -1.0:
-            terms.append(relu(1.0 + s))
-        else:
+    """J = (1/m) Σ max(0, 1 − y·s) over every entry, targets y = −1 or +1 (max-margin, as micrograd's demo).
+
+    Written without a branch on y, so `autograd.compile` can take the targets as inputs of one trace.
+    """
+    ss, ys, m = _pairs(scores, targets, "hinge", traceable=True)
+    for y in ys:
+        if type(y) is not Value and y not in (1.0, -1.0):
             raise ValueError(f"hinge targets must be -1 or +1, got {y} (for 0/1 labels pass 2*y - 1)")
-    return _sum(terms) * (1.0 / m)
+    # 1 − y·s as one dot node, 1 + (−y)·s: exactly 1 − s or 1 + s for y = ±1
+    return _sum([relu(dot([-y], [s], bias=1.0)) for s, y in zip(ss, ys)]) * (1.0 / m)
 
 
 LOSSES = {
@@ -155,28 +155,33 @@ def _as_row(x, where: str) -> list:
     return list(x)
 
 
-def _pairs(preds, targets, where: str):
-    """Flatten (prediction, target) entries over every example and output; m is the number of examples."""
+def _pairs(preds, targets, where: str, traceable: bool = False):
+    """Flatten (prediction, target) entries over every example and output; m is the number of examples.
+
+    traceable: the loss is linear in its targets, so while `autograd.compile` traces, a target
+    may be a `Value` (an input of the compiled code) instead of a number."""
     preds = _as_batch(preds, where, "predictions")
     targets = _as_batch(targets, where, "targets")
     if len(preds) != len(targets):
         raise ValueError(f"{where}() got {len(preds)} predictions but {len(targets)} targets")
     if all(_is_scalar(p) for p in preds) and all(_is_scalar(t) for t in targets):
-        return preds, [_target(t, where) for t in targets], len(preds)
+        return preds, [_target(t, where, traceable) for t in targets], len(preds)
     ps, ys = [], []
     for i, (p, t) in enumerate(zip(preds, targets)):
         p, t = _as_row(p, where), _as_row(t, where)
         if len(p) != len(t):
             raise ValueError(f"{where}() example {i} has {len(p)} outputs but {len(t)} targets")
         ps += p
-        ys += [_target(y, where) for y in t]
+        ys += [_target(y, where, traceable) for y in t]
     return ps, ys, len(preds)
 
 
-def _target(y, where: str) -> float:
+def _target(y, where: str, traceable: bool = False):
     if type(y) is float:
         return y
     if isinstance(y, Value):
+        if traceable and y.is_leaf and is_tracing():
+            return y
         raise TypeError(f"{where}() targets must be numbers, got a Value (targets are data: pass y.data)")
     if isinstance(y, numbers.Real) and not isinstance(y, bool):
         return float(y)

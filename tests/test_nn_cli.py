@@ -76,3 +76,24 @@ def test_neuron_backprop_page_says_which_neuron_and_which_example(tmp_path, caps
     assert f"training example {match[1]} (counting from 0), x = (" in page
     for label in ("W1[0,0]", "W1[0,1]", "b1[0]", "z1[0]", "a1[0]", "x0", "x1"):  # the names of the closed forms
         assert f'font-weight="bold" font-size="11.00">{label}</text>' in page, label
+
+
+def test_train_compiled_learns_the_same_weights_as_eager(tmp_path, capsys):
+    common = ["train", "--epochs", "3", "--samples", "40", "--no-progress", "--batch-size", "8"]
+    weights = {}
+    for mode in ("off", "python", "numpy"):
+        assert main([*common, "--compile", mode, "--out", str(tmp_path / mode)]) == 0
+        weights[mode] = json.loads((tmp_path / mode / "model.json").read_text())["state_dict"]
+    assert "compiled (python)" in capsys.readouterr().out
+    assert weights["python"] == weights["off"]  # the same sums in the same order
+    for name, w in weights["off"].items():
+        assert weights["numpy"][name] == pytest.approx(w, rel=1e-9, abs=1e-12)
+
+
+def test_train_compile_numpy_without_numpy_is_one_line(tmp_path, capsys, monkeypatch):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "numpy", None)
+    assert main(["train", "--compile", "numpy", "--epochs", "1", "--out", str(tmp_path)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and "pip install 'chainrule[notebooks]'" in err
