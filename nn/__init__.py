@@ -9,7 +9,8 @@
 
 `nn.reference` (the closed-form vectorized backprop in NumPy, dW = (1/m) dZ A_prevᵀ and the
 rest, the oracle every gradient is checked against) is imported on first use, so NumPy is
-needed only there and in ``to_numpy``.
+needed only there and in ``to_numpy``. `nn.pytorch` (``MLP.to_torch``/``MLP.from_torch``) imports
+PyTorch only when called, `nn.plots` matplotlib only when it draws.
 """
 
 
@@ -35,14 +36,14 @@ def _check_autograd() -> None:
 _check_autograd()
 # ruff: noqa: E402 - the imports below come after that check, on purpose
 
-from . import activations, datasets, init, losses, movie, optim
+from . import activations, datasets, init, losses, movie, optim, plots, pytorch
 from .module import MLP, Layer, Module, Neuron
 from .serialize import load
-from .train import accuracy, fit
+from .train import accuracy, fit, predict
 
 __all__ = [
-    "Module", "Neuron", "Layer", "MLP", "load", "fit", "accuracy",
-    "activations", "init", "losses", "optim", "datasets", "movie", "reference",
+    "Module", "Neuron", "Layer", "MLP", "load", "fit", "accuracy", "predict",
+    "activations", "init", "losses", "optim", "datasets", "movie", "plots", "pytorch", "reference",
 ]  # fmt: skip
 
 

@@ -1,9 +1,11 @@
-"""Small 2-D classification datasets, in pure Python, for training and plotting.
+"""Small 2-D classification datasets, in pure Python, for training and plotting; and one real one.
 
 Each generator returns (X, y) as lists: X is a list of [x1, x2] float lists (one row per
 example), y holds 0.0/1.0 floats for the binary sets and int class ids for ``spiral``.
 All randomness comes from ``random.Random(seed)``, never the global ``random`` state, so
 the same seed gives the same data everywhere. Samples are shuffled (as scikit-learn does).
+`digits` is real data: scikit-learn's 8x8 handwritten digits, read from the copy its package
+ships (no download), returned as the same plain lists.
 """
 
 from __future__ import annotations
@@ -11,7 +13,9 @@ from __future__ import annotations
 import math
 import random
 
-__all__ = ["moons", "circles", "xor", "spiral", "normalize", "train_test_split", "DATASETS"]
+from autograd._optional import require
+
+__all__ = ["moons", "circles", "xor", "spiral", "digits", "normalize", "train_test_split", "DATASETS"]
 
 
 def _check_n(n) -> None:
@@ -38,8 +42,7 @@ def _finish(points, labels, noise: float, rng: random.Random):
     """Shuffle, then add N(0, noise²) to every coordinate."""
     order = list(range(len(points)))
     rng.shuffle(order)
-    X = [[x1 + rng.gauss(0.0, noise), x2 + rng.gauss(0.0, noise)]
-         for x1, x2 in (points[i] for i in order)]
+    X = [[x1 + rng.gauss(0.0, noise), x2 + rng.gauss(0.0, noise)] for x1, x2 in (points[i] for i in order)]
     return X, [labels[i] for i in order]
 
 
@@ -72,8 +75,7 @@ def circles(n: int = 100, noise: float = 0.05, factor: float = 0.5, seed=0):
     n_out = n // 2
     n_in = n - n_out
     points = [(math.cos(t), math.sin(t)) for t in _linspace(0.0, 2 * math.pi, n_out, endpoint=False)]
-    points += [(factor * math.cos(t), factor * math.sin(t))
-               for t in _linspace(0.0, 2 * math.pi, n_in, endpoint=False)]
+    points += [(factor * math.cos(t), factor * math.sin(t)) for t in _linspace(0.0, 2 * math.pi, n_in, endpoint=False)]
     return _finish(points, [0.0] * n_out + [1.0] * n_in, noise, random.Random(seed))
 
 
@@ -117,6 +119,17 @@ def spiral(n: int = 100, classes: int = 3, noise: float = 0.2, seed=0):
     order = list(range(n))
     rng.shuffle(order)
     return [X[i] for i in order], [y[i] for i in order]
+
+
+def digits():
+    """scikit-learn's handwritten digits: 1,797 images of 8x8 pixels, labels 0-9.
+
+    Returns (X, y): X holds one list of 64 floats per image (row by row, ink from 0 to 16),
+    y the int label of each. Kept in scikit-learn's order; `train_test_split` shuffles. Needs
+    scikit-learn (the ``data`` extra), which bundles the images, so nothing is downloaded.
+    """
+    images, labels = require("sklearn.datasets", "nn.datasets.digits").load_digits(return_X_y=True)
+    return [[float(v) for v in row] for row in images.tolist()], [int(t) for t in labels.tolist()]
 
 
 def normalize(X, mean=None, std=None):
@@ -169,8 +182,8 @@ def train_test_split(X, y, test_size: float = 0.25, seed=0):
     random.Random(seed).shuffle(order)
     test, train = order[:n_test], order[n_test:]
     rows = [list(row) if isinstance(row, list) else row for row in X]  # no aliasing of X's rows
-    return ([rows[i] for i in train], [rows[i] for i in test],
-            [y[i] for i in train], [y[i] for i in test])
+    return ([rows[i] for i in train], [rows[i] for i in test], [y[i] for i in train], [y[i] for i in test])
 
 
 DATASETS = {"moons": moons, "circles": circles, "xor": xor, "spiral": spiral}
+"""The generated sets, each called as ``make(n=..., noise=..., seed=...)``; `digits` is fixed data, not one of them."""

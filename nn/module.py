@@ -334,6 +334,19 @@ class MLP(Module):
         pairs = [layer.to_numpy(grad) for layer in self.layers]
         return [W for W, _ in pairs], [b for _, b in pairs]
 
+    def to_torch(self):
+        """A float64 ``torch.nn.Sequential`` (Linear + activation modules) with this model's weights; see `nn.pytorch`."""
+        from . import pytorch
+
+        return pytorch.to_torch(self)
+
+    @classmethod
+    def from_torch(cls, module) -> MLP:
+        """The MLP a ``torch.nn.Sequential`` of Linear and ReLU/Tanh/Sigmoid modules computes; see `nn.pytorch`."""
+        from . import pytorch
+
+        return pytorch.from_torch(module, cls)
+
     def _architecture(self) -> dict:
         return {
             "type": "MLP",

@@ -4,11 +4,17 @@
 `decision_boundary`: the plane of two inputs shaded by what the model predicts there (smoothly,
 from the output's probability or score on a fine grid, see `nn.train.readout`), the decision
 boundary drawn as a line, train and test points with different markers, labelled axes, a legend.
+Pictures of a classifier on images, returned as Figures to show in a notebook or `save`:
+`confusion_matrix` (true class against predicted class), `misclassified` (the images it gets
+wrong, each titled true→predicted) and `weight_images` (each first-layer neuron's weights laid
+out as the image it responds to).
 """
 
 from __future__ import annotations
 
+import math
 import operator
+import os
 import pathlib
 
 from autograd import no_grad, ops
@@ -16,7 +22,16 @@ from autograd._optional import require
 
 from . import train as _train
 
-__all__ = ["history", "decision_boundary", "grid_readout", "CLASS_COLOURS"]
+__all__ = [
+    "history",
+    "decision_boundary",
+    "grid_readout",
+    "CLASS_COLOURS",
+    "confusion_matrix",
+    "misclassified",
+    "weight_images",
+    "save",
+]
 
 # One colour per class (matplotlib's tab10), shared by shading, points and legend.
 CLASS_COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f",
@@ -230,3 +245,132 @@ def _pyplot():
     import matplotlib.pyplot as plt
 
     return plt
+
+
+# ---- a classifier on images ---------------------------------------------------------------------
+def _figure(width: float, height: float):
+    """A matplotlib Figure outside pyplot's state (nothing to close, no window); without
+    matplotlib, one line naming the extra."""
+    return require("matplotlib.figure", "this plot").Figure(figsize=(width, height))
+
+
+def confusion_matrix(y_true, y_pred, classes=None, title: str | None = None):
+    """Counts of (true class, predicted class): row i, column j = examples of class i predicted as j.
+
+    ``classes`` fixes the order of the rows and columns (default: every label seen, sorted). The
+    diagonal holds the correct answers; the title gives the accuracy they add up to.
+    """
+    y_true, y_pred = list(y_true), list(y_pred)
+    if len(y_true) != len(y_pred):
+        raise ValueError(f"{len(y_true)} true labels but {len(y_pred)} predictions")
+    if not y_true:
+        raise ValueError("no examples to count")
+    classes = sorted(set(y_true) | set(y_pred)) if classes is None else list(classes)
+    where = {c: i for i, c in enumerate(classes)}
+    unknown = [c for c in set(y_true) | set(y_pred) if c not in where]
+    if unknown:
+        raise ValueError(f"labels {sorted(unknown)} are not among classes {classes}")
+    counts = [[0] * len(classes) for _ in classes]
+    for t, p in zip(y_true, y_pred):
+        counts[where[t]][where[p]] += 1
+    correct = sum(counts[i][i] for i in range(len(classes)))
+    k = len(classes)
+    fig = _figure(1.2 + 0.45 * k, 0.9 + 0.45 * k)
+    ax = fig.add_subplot()
+    ax.imshow(counts, cmap="Blues")
+    top = max(max(row) for row in counts)
+    for i in range(k):
+        for j in range(k):
+            if counts[i][j]:
+                color = "white" if counts[i][j] > top / 2 else "black"
+                ax.text(
+                    j,
+                    i,
+                    str(counts[i][j]),
+                    ha="center",
+                    va="center",
+                    fontsize=8,
+                    color=color,
+                )
+    ax.set_xticks(range(k), [str(c) for c in classes])
+    ax.set_yticks(range(k), [str(c) for c in classes])
+    ax.set_xlabel("predicted class")
+    ax.set_ylabel("true class")
+    accuracy = f"{correct} of {len(y_true)} right ({correct / len(y_true):.1%})"
+    ax.set_title(accuracy if title is None else f"{title}: {accuracy}", fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def misclassified(X, y_true, y_pred, shape=(8, 8), limit: int = 24, title: str = "misclassified"):
+    """Up to ``limit`` of the examples with y_pred ≠ y_true, each row of X drawn as a ``shape`` image
+    titled "true→predicted"; the figure's title says how many were wrong in all."""
+    X, y_true, y_pred = list(X), list(y_true), list(y_pred)
+    if not len(X) == len(y_true) == len(y_pred):
+        raise ValueError(f"X, y_true and y_pred must have the same length, got {len(X)}, {len(y_true)}, {len(y_pred)}")
+    height, width = _check_shape(shape)
+    wrong = [i for i, (t, p) in enumerate(zip(y_true, y_pred)) if t != p]
+    shown = wrong[: max(0, limit)]
+    cols = min(8, max(1, len(shown)))
+    rows = max(1, math.ceil(len(shown) / cols))
+    fig = _figure(1.1 * cols + 0.2, 1.2 * rows + 0.5)
+    fig.suptitle(
+        f"{title}: {len(wrong)} of {len(X)}" + (f", first {len(shown)} shown" if len(shown) < len(wrong) else ""),
+        fontsize=10,
+    )
+    if not shown:
+        fig.text(0.5, 0.4, "none", ha="center", va="center")
+    for n, i in enumerate(shown):
+        ax = fig.add_subplot(rows, cols, n + 1)
+        ax.imshow(_image(X[i], height, width, f"row {i} of X"), cmap="gray_r")
+        ax.set_title(f"{y_true[i]}→{y_pred[i]}", fontsize=9)
+        ax.set_axis_off()
+    fig.tight_layout()
+    return fig
+
+
+def weight_images(model, shape=(8, 8), limit: int = 32, title: str = "first layer's weights"):
+    """Each of the first ``limit`` neurons of the model's first layer, its input weights drawn as
+    a ``shape`` image on a red (negative) to blue (positive) scale centred on 0: the pattern of
+    ink that excites it most."""
+    layer = model.layers[0] if hasattr(model, "layers") else model
+    height, width = _check_shape(shape)
+    if layer.nin != height * width:
+        raise ValueError(f"the first layer takes {layer.nin} inputs, which do not make a {height}x{width} image")
+    neurons = layer.neurons[: max(1, limit)]
+    images = [_image([w.data for w in n.w], height, width, "a neuron's weights") for n in neurons]
+    scale = max(abs(v) for img in images for row in img for v in row) or 1.0
+    cols = min(8, len(images))
+    rows = math.ceil(len(images) / cols)
+    fig = _figure(1.1 * cols + 0.2, 1.1 * rows + 0.5)
+    fig.suptitle(f"{title} ({len(images)} of {layer.nout} neurons)", fontsize=10)
+    for n, img in enumerate(images):
+        ax = fig.add_subplot(rows, cols, n + 1)
+        ax.imshow(img, cmap="RdBu", vmin=-scale, vmax=scale)
+        ax.set_title(str(n), fontsize=8)
+        ax.set_axis_off()
+    fig.tight_layout()
+    return fig
+
+
+def save(fig, path, dpi: int = 100):
+    """Write ``fig`` to ``path`` (the suffix picks the format, e.g. .png) and return the path."""
+    fig.savefig(os.fspath(path), dpi=dpi)
+    return path
+
+
+def _check_shape(shape) -> tuple[int, int]:
+    try:
+        height, width = (int(s) for s in shape)
+    except (TypeError, ValueError):
+        raise ValueError(f"shape must be (height, width), got {shape!r}") from None
+    if height < 1 or width < 1:
+        raise ValueError(f"shape must be positive, got {shape!r}")
+    return height, width
+
+
+def _image(row, height: int, width: int, what: str) -> list:
+    row = list(row)
+    if len(row) != height * width:
+        raise ValueError(f"{what} has {len(row)} values, not the {height}x{width} = {height * width} of an image")
+    return [row[r * width : (r + 1) * width] for r in range(height)]

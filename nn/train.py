@@ -16,7 +16,7 @@ from . import losses as _losses
 from .init import rng_for
 from .optim import Adam
 
-__all__ = ["fit", "accuracy", "evaluate", "track", "readout", "loss_name", "SHADE_MEANING"]
+__all__ = ["fit", "accuracy", "predict", "evaluate", "track", "readout", "loss_name", "SHADE_MEANING"]
 
 # What `readout`'s shade means for each loss, for the legends of the pictures that colour by it.
 SHADE_MEANING = {
@@ -140,6 +140,17 @@ def accuracy(model, X, y, loss="auto") -> float:
     if correct is None:
         raise ValueError(f"accuracy has no meaning for loss {loss!r} with these targets")
     return sum(correct(model(x), t) for x, t in zip(X, y)) / len(y)
+
+
+def predict(model, X, loss="auto") -> list:
+    """The class the model gives each example, read as ``loss`` reads its outputs (as `accuracy`
+    and `readout` do): the argmax for several outputs, else 1 or 0 by the same threshold. No
+    graph is kept."""
+    name, _ = _resolve_loss(model, loss)
+    if name is None:
+        raise ValueError(f"predict has no reading of the outputs for loss {loss!r}")
+    with no_grad():
+        return [readout(name, model(x))[0] for x in X]
 
 
 def evaluate(model, X, y, loss="auto") -> dict:

@@ -1,7 +1,10 @@
 """nn.plots: the data behind each picture. The boundary's shading is the model's own readout on
 a fine grid (not a two-level class grid), the 0.5 line is drawn, train and test points have
 their own markers, axes and legend are labelled; several classes are coloured by the argmax
-alone, so no third class shows between two; the loss plot has train and test curves."""
+alone, so no third class shows between two; the loss plot has train and test curves. The
+pictures of a classifier on images show the numbers they claim (read back from the figure)."""
+
+import sys
 
 import pytest
 
@@ -148,3 +151,88 @@ def test_grid_readout_without_numpy_gives_the_same_readout(monkeypatch, without)
     classes, shades = plots.grid_readout(model, gx, gy, "cross_entropy")
     assert classes == expected[0]
     assert sum(shades, []) == pytest.approx(sum(expected[1], []), rel=1e-12)
+
+
+# ---- pictures of a classifier on images (figures returned, not written) -------------------------
+def test_confusion_matrix_counts_true_class_against_predicted_class():
+    y_true = [0, 0, 1, 1, 1, 2]
+    y_pred = [0, 1, 1, 1, 2, 2]
+    fig = plots.confusion_matrix(y_true, y_pred, title="toy")
+    counts = fig.axes[0].images[0].get_array().tolist()
+    assert counts == [[1, 1, 0], [0, 2, 1], [0, 0, 1]]
+    assert fig.axes[0].get_title() == "toy: 4 of 6 right (66.7%)"
+
+
+def test_confusion_matrix_keeps_every_listed_class_even_if_never_seen():
+    fig = plots.confusion_matrix([1, 1], [1, 1], classes=range(4))
+    assert fig.axes[0].images[0].get_array().tolist() == [
+        [0] * 4,
+        [0, 2, 0, 0],
+        [0] * 4,
+        [0] * 4,
+    ]
+
+
+def test_misclassified_draws_only_the_wrong_ones_titled_true_to_predicted():
+    X = [[float(i)] * 4 for i in range(5)]
+    fig = plots.misclassified(X, [0, 1, 2, 3, 4], [0, 7, 2, 9, 4], shape=(2, 2))
+    assert [ax.get_title() for ax in fig.axes] == ["1→7", "3→9"]
+    assert fig.axes[1].images[0].get_array().tolist() == [[3.0, 3.0], [3.0, 3.0]]
+    assert fig._suptitle.get_text() == "misclassified: 2 of 5"
+
+
+def test_misclassified_with_nothing_wrong_says_none_and_the_limit_is_stated():
+    assert plots.misclassified([[0.0]], [1], [1], shape=(1, 1))._suptitle.get_text() == "misclassified: 0 of 1"
+    fig = plots.misclassified([[0.0]] * 5, [0] * 5, [1] * 5, shape=(1, 1), limit=2)
+    assert len(fig.axes) == 2 and fig._suptitle.get_text().endswith("5 of 5, first 2 shown")
+
+
+def test_weight_images_lay_each_first_layer_neuron_out_as_an_image():
+    model = nn.MLP(6, [3, 2], seed=0)
+    fig = plots.weight_images(model, shape=(2, 3))
+    assert len(fig.axes) == 3
+    for ax, neuron in zip(fig.axes, model.layers[0].neurons):
+        w = [p.data for p in neuron.w]
+        assert ax.images[0].get_array().tolist() == [w[:3], w[3:]]
+
+
+@pytest.mark.parametrize(
+    "draw, message",
+    [
+        (
+            lambda: plots.confusion_matrix([0, 1], [0]),
+            "2 true labels but 1 predictions",
+        ),
+        (
+            lambda: plots.confusion_matrix([0, 5], [0, 1], classes=[0, 1]),
+            r"labels \[5\] are not among classes",
+        ),
+        (
+            lambda: plots.misclassified([[0.0] * 3], [0], [1], shape=(2, 2)),
+            "3 values, not the 2x2 = 4",
+        ),
+        (
+            lambda: plots.weight_images(nn.MLP(5, [2], seed=0), shape=(2, 2)),
+            "5 inputs, which do not make a 2x2",
+        ),
+        (
+            lambda: plots.misclassified([[0.0]], [0], [1], shape=(0, 1)),
+            "shape must be positive",
+        ),
+    ],
+)
+def test_pictures_refuse_what_does_not_fit_in_one_line(draw, message):
+    with pytest.raises(ValueError, match=message) as info:
+        draw()
+    assert "\n" not in str(info.value)
+
+
+def test_save_writes_a_figure_as_png(tmp_path):
+    path = plots.save(plots.confusion_matrix([0, 1], [0, 1]), tmp_path / "confusion.png")
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_without_matplotlib_a_picture_fails_in_one_line_naming_the_extra(monkeypatch):
+    monkeypatch.setitem(sys.modules, "matplotlib.figure", None)
+    with pytest.raises(ImportError, match=r"^this plot needs matplotlib: pip install 'chainrule\[plot\]'$"):
+        plots.confusion_matrix([0], [0])
