@@ -1,7 +1,9 @@
 """`detect_anomaly()`: stop at the first operation whose value or gradient is nan or inf.
 
 Like ``torch.autograd.detect_anomaly``: slower, for debugging. It names the operation, its
-input values and the file:line (outside the engine) where the node was made.
+input values and the file:line (outside the engine) where the node was made. A gradient nobody
+can read (a constant's) is not checked, and a branch cut off by relu passes nothing, so neither
+raises a false alarm.
 """
 
 from __future__ import annotations
@@ -12,10 +14,12 @@ import sys
 from contextlib import contextmanager
 
 from . import engine
+from .engine import Value
 
 __all__ = ["detect_anomaly"]
 
 _ENGINE_DIR = os.path.dirname(os.path.abspath(__file__))
+_site_names: dict[tuple, str] = {}  # (file, line) -> "file:line", one string per line of code
 
 
 def _user_site() -> str:
@@ -25,41 +29,62 @@ def _user_site() -> str:
         frame = frame.f_back
     if frame is None:
         return "<unknown>"
-    return f"{frame.f_code.co_filename}:{frame.f_lineno}"
+    key = (frame.f_code.co_filename, frame.f_lineno)
+    name = _site_names.get(key)
+    if name is None:
+        name = _site_names[key] = f"{key[0]}:{key[1]}"
+    return name
 
 
 def _describe(node) -> str:
-    inputs = ", ".join(repr(p.data) for p in node._parents)
+    inputs = ", ".join(repr(p.data) for p in node.parents)
     return f"{node.op!r} with inputs ({inputs})"
 
 
+def _number(x) -> float:
+    return x.data if isinstance(x, Value) else float(x)
+
+
 class AnomalyMode:
-    """Where each node was made while the mode is on, and the checks themselves."""
+    """The checks themselves. Where each node was made is kept on the node (see `engine._set_site`),
+    so the mode holds no node: a graph is freed as soon as the program drops it."""
 
     def __init__(self):
-        self.sites: dict[int, tuple] = {}  # id(node) -> (node, "file:line"); the node keeps its id unique
+        self.deriving = 0  # >0 while derivative rules build gradient graphs (the partials are checked instead)
 
     def site(self, node) -> str:
-        entry = self.sites.get(id(node))
-        return entry[1] if entry and entry[0] is node else "<made outside detect_anomaly()>"
+        return engine._site_of(node) or "<made outside detect_anomaly()>"
 
     def created(self, node) -> None:
         site = _user_site()
-        self.sites[id(node)] = (node, site)
-        if not math.isfinite(node.data):
+        engine._set_site(node, site)
+        if not self.deriving and not math.isfinite(node.data):
             raise FloatingPointError(f"detect_anomaly: {_describe(node)} gave {node.data} at {site}")
 
-    def check(self, node, partials) -> None:
-        """Called by the chain-rule loop before it applies `node`'s local derivatives."""
-        g = node.grad
-        for i, (p, d) in enumerate(zip(node._parents, partials)):
-            contribution = g * d
-            if not math.isfinite(contribution) and p.role != "constant":  # nobody reads a constant's grad
-                raise FloatingPointError(
-                    f"detect_anomaly: the gradient through {_describe(node)} is {contribution} "
-                    f"for input {i} (local derivative {d}, incoming gradient {g}); "
-                    f"the node was made at {self.site(node)}"
-                )
+    def checker(self, needed: set):
+        """The `check` hook of `engine.backward_pass`, looking only at inputs in `needed`: a
+        gradient nobody can read (a constant's, or that of a branch no variable leads to,
+        such as the exponent of ``x**2``) may be nan without alarm, as in PyTorch."""
+
+        def check(node, partials) -> None:
+            """Called by the chain-rule loop before it applies `node`'s local derivatives."""
+            g = _number(node.grad)
+            masks = node.primitive.masks
+            for i, (p, d) in enumerate(zip(node.parents, partials)):
+                if p not in needed:
+                    continue
+                if masks and not isinstance(d, Value) and d == 0.0:
+                    continue  # a branch cut off passes nothing (relu at x <= 0)
+                dd = _number(d)
+                contribution = g * dd
+                if not math.isfinite(contribution):
+                    raise FloatingPointError(
+                        f"detect_anomaly: the gradient through {_describe(node)} is {contribution} "
+                        f"for input {i} (local derivative {dd}, incoming gradient {g}); "
+                        f"the node was made at {self.site(node)}"
+                    )
+
+        return check
 
 
 @contextmanager

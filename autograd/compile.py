@@ -614,6 +614,14 @@ class _Body:
                 text, atomic = partials[i]
                 if text == "1.0":
                     c = g or "1.0"
+                elif node.primitive.masks:  # a partial of exactly 0 passes nothing, as in the one chain-rule loop
+                    d = self.temp()
+                    lines.append(f"{d} = {text}  # {node.op}'s partial; 0 cuts the branch off")
+                    term = d if g is None else f"{g} * {d}"
+                    if self.backend == "numpy":
+                        c = f"_np.where({d} != 0.0, {term}, 0.0)"
+                    else:
+                        c = f"({term} if {d} != 0.0 else 0.0)"
                 elif g is None:
                     c = text
                 else:

@@ -118,6 +118,18 @@ def is_grad_enabled() -> bool:
     return _state.no_grad_depth == 0
 
 
+@contextmanager
+def _enable_grad():
+    """Record graphs again inside an enclosing `no_grad()`: the function transforms (`grad`,
+    `value_and_grad`, `gradcheck`) compute true derivatives whatever the caller's mode."""
+    depth = _state.no_grad_depth
+    _state.no_grad_depth = 0
+    try:
+        yield
+    finally:
+        _state.no_grad_depth = depth
+
+
 _scoping = threading.local()  # .tag: this thread's current scope (a _Tag), None outside every scope
 
 
@@ -162,15 +174,21 @@ class scope:
         The same naming as ``with``, for code that makes its nodes first: each `nn` neuron tags
         its two nodes this way on its hot path, which costs a fifth of entering the block."""
         tag = self._tag
+        sites = None
         if _special_modes:
             outer = _current_tag()
             if outer is not None:
                 tag = _nested_tag(outer, self.name)
+            sites = [_site_of(v) for v in nodes]  # anomaly mode's record of where each was made
         for v in nodes:
             label = v._tag
             if type(label) is not str:
                 label = label.label
             v._tag = _Tag(label, tag.scope) if label else tag
+        if sites:
+            for v, site in zip(nodes, sites):
+                if site is not None:
+                    _set_site(v, site)
 
     def __repr__(self):
         return f"scope({self.name!r})"
@@ -186,17 +204,25 @@ class Primitive:
 
     Two optional extras serve `autograd.compile` (see `extend.primitive`): ``inline``, the
     forward rule as a Python expression template, and ``on_arrays``, the rules on NumPy arrays.
+
+    ``masks``: a local derivative that is exactly 0 passes nothing to its input, not
+    grad·0 (which is nan when grad is inf or nan). For piecewise primitives whose zero is a
+    branch cut off, such as relu (PyTorch's ``threshold_backward`` does the same); plain
+    arithmetic keeps IEEE's inf·0 = nan, as PyTorch does for ``x * 0``.
     """
 
-    __slots__ = ("name", "forward", "derivative", "arity", "inline", "on_arrays")
+    __slots__ = ("name", "forward", "derivative", "arity", "inline", "on_arrays", "masks", "_path")
 
-    def __init__(self, name, forward, derivative, arity, inline=None, on_arrays=None):
+    def __init__(self, name, forward, derivative, arity, inline=None, on_arrays=None, masks=False):
         self.name = name
         self.forward = forward
         self.derivative = derivative
         self.arity = arity  # 1, 2, ... or None for any number of inputs
         self.inline = inline
         self.on_arrays = on_arrays
+        self.masks = bool(masks)
+        # how the chain-rule loop handles it: 2 binary, 1 unary, 3 unary masking, 0 n-ary, 4 any other masking
+        self._path = (3 if arity == 1 else 4) if masks else (arity if arity in (1, 2) else 0)
 
     def __repr__(self):
         return f"Primitive({self.name!r})"
@@ -223,7 +249,33 @@ class Primitive:
                 d = self.derivative(node.data, *xs)
             except (ArithmeticError, ValueError):  # x/0 or overflow inside the rule: redo it the IEEE way
                 d = self.derivative(IEEEFloat(node.data), *map(IEEEFloat, xs))
-        return (d,) if self.arity == 1 else tuple(d)
+        return _checked_partials(self, (d,) if self.arity == 1 else d, len(node._parents))
+
+
+def _is_partial(d) -> bool:
+    return type(d) is float or type(d) is Value or isinstance(d, numbers.Real)
+
+
+def _checked_partials(op, partials, n: int) -> tuple:
+    """`partials` as a tuple of n numbers or `Value`s; otherwise a ValueError naming the primitive."""
+    if isinstance(partials, (tuple, list)) and len(partials) == n and all(map(_is_partial, partials)):
+        return tuple(partials)
+    raise ValueError(_partials_message(op, partials, n))
+
+
+def _partials_message(op, partials, n: int) -> str:
+    if op.arity == 1 and not isinstance(partials, (tuple, list)):
+        partials = (partials,)
+    if op.arity == 1 and len(partials) == 1 and isinstance(partials[0], (tuple, list)):
+        partials = partials[0]  # a one-input rule must return the number itself, not a sequence
+        if len(partials) == n:
+            return f"the derivative rule of {op.name!r} returned a {type(partials).__name__} for its one input; return the number itself"
+    if not isinstance(partials, (tuple, list)):
+        return f"the derivative rule of {op.name!r} returned {type(partials).__name__}, not a tuple of {n} partials"
+    if len(partials) != n:
+        return f"the derivative rule of {op.name!r} returned {len(partials)} partial(s) for {n} input(s)"
+    bad = next(d for d in partials if not _is_partial(d))
+    return f"the derivative rule of {op.name!r} returned a {type(bad).__name__} among its partials, not a number"
 
 
 # Leaves are of three kinds, told apart by the sentinel in their `_op` slot (the pictures show them apart).
@@ -302,7 +354,10 @@ class Value:
         if type(text) is not str:
             raise TypeError(f"label must be a str, got {type(text).__name__}")
         scope = self.scope
-        self._tag = text if scope is None else _Tag(text, scope)
+        site = _site_of(self)
+        self._tag = text if scope is None and site is None else _Tag(text, scope)
+        if site is not None:
+            _set_site(self, site)
 
     @property
     def scope(self) -> str | None:
@@ -395,7 +450,10 @@ class Value:
             else:
                 self.grad += 1.0
             anomaly = _state.anomaly if _special_modes else None
-            backward_pass(order, check=None if anomaly is None else anomaly.check)
+            if anomaly is None:
+                backward_pass(order)
+            else:
+                backward_pass(order, check=anomaly.checker(_requiring_grad(order)))
 
 
 def backward_pass(order: list, *, as_values: bool = False, check=None) -> None:
@@ -405,8 +463,9 @@ def backward_pass(order: list, *, as_values: bool = False, check=None) -> None:
     Every caller goes through here: `Value.backward`, `grad`/`value_and_grad` (which save and
     restore the grads they borrow), anomaly mode (``check(node, partials)`` sees each node's
     local derivatives before they are applied). With ``as_values`` the local derivatives are
-    `Value`s, so the gradients are graphs that can be differentiated again. Seeding the root's
-    grad and zeroing the others is the caller's part.
+    `Value`s, so the gradients are graphs that can be differentiated again. A primitive that
+    ``masks`` passes nothing through a local derivative of exactly 0 (a plain number, when
+    ``as_values``). Seeding the root's grad and zeroing the others is the caller's part.
     """
     plain = not as_values and check is None
     for node in reversed(order):
@@ -415,32 +474,45 @@ def backward_pass(order: list, *, as_values: bool = False, check=None) -> None:
             continue
         op = node._op
         g = node.grad
-        if plain:  # floats, no hook: one- and two-input nodes (most of any graph) take a short cut
-            arity = op.arity
-            try:
-                if arity == 1:
-                    p = parents[0]
-                    p.grad += g * op.derivative(node.data, p.data)
-                    continue
-                if arity == 2:
-                    a, b = parents
-                    da, db = op.derivative(node.data, a.data, b.data)
-                    a.grad += g * da
-                    b.grad += g * db
-                    continue
-                partials = op.derivative(node.data, *[p.data for p in parents])
-            except (ArithmeticError, ValueError):  # x/0 or overflow inside the rule: redo it the IEEE way
-                partials = op.local_grads(node)
-        else:
-            partials = op.local_grads(node, as_values=as_values)
-            if check is not None:
-                check(node, partials)
-        if len(partials) != len(parents):
-            raise ValueError(
-                f"the derivative rule of {op.name!r} returned {len(partials)} partial(s) for {len(parents)} input(s)"
-            )
-        for p, d in zip(parents, partials):
-            p.grad += g * d
+        try:
+            if plain:  # floats, no hook: one- and two-input nodes (most of any graph) take a short cut
+                path = op._path
+                try:
+                    if path == 1:
+                        p = parents[0]
+                        p.grad += g * op.derivative(node.data, p.data)
+                        continue
+                    if path == 2:
+                        a, b = parents
+                        da, db = op.derivative(node.data, a.data, b.data)
+                        a.grad += g * da
+                        b.grad += g * db
+                        continue
+                    if path == 3:  # a masking unary primitive (relu)
+                        p = parents[0]
+                        d = op.derivative(node.data, p.data)
+                        if d != 0.0:  # exactly 0: a branch cut off, nothing passes (not inf·0 = nan)
+                            p.grad += g * d
+                        continue
+                    partials = op.derivative(node.data, *[p.data for p in parents])
+                    if len(partials) != len(parents):
+                        raise ValueError  # local_grads below names the primitive
+                except (ArithmeticError, ValueError):  # x/0 or overflow inside the rule: redo it the IEEE way
+                    partials = op.local_grads(node)
+            else:
+                partials = op.local_grads(node, as_values=as_values)  # as many as there are inputs
+                if check is not None:
+                    check(node, partials)
+            if op.masks:
+                for p, d in zip(parents, partials):
+                    if d != 0.0:  # a number 0 (a Value never equals one): nothing passes
+                        p.grad += g * d
+            else:
+                for p, d in zip(parents, partials):
+                    p.grad += g * d
+        except TypeError:
+            op.local_grads(node, as_values=as_values)  # a ValueError naming the primitive when its rule is at fault
+            raise
 
 
 class _Tag:
@@ -453,6 +525,47 @@ class _Tag:
         self.label = label
         self.scope = scope
         self.outer = outer
+
+
+class _SiteTag(_Tag):
+    """A tag that also holds where the node was made: set only in anomaly mode, so the site
+    lives and dies with its node and costs nothing outside the mode."""
+
+    __slots__ = ("site",)
+
+
+def _set_site(node, site: str) -> None:
+    tag = getattr(node, "_tag", "")
+    new = _SiteTag(tag, None) if type(tag) is str else _SiteTag(tag.label, tag.scope, tag.outer)
+    new.site = site
+    node._tag = new
+
+
+def _site_of(node) -> str | None:
+    """file:line where `node` was made in anomaly mode, or None."""
+    tag = getattr(node, "_tag", None)
+    return tag.site if type(tag) is _SiteTag else None
+
+
+def _requiring_grad(order: list) -> set:
+    """The nodes of `order` (parents first) whose gradient someone can read: every leaf but the
+    constants, and every node computed from one (PyTorch's requires_grad)."""
+    needed = set()
+    for node in order:
+        parents = node._parents
+        if parents:
+            for p in parents:
+                if p in needed:
+                    needed.add(node)
+                    break
+        elif node._op is not CONST:
+            needed.add(node)
+    return needed
+
+
+def _anomaly():
+    """The AnomalyMode of this thread's `detect_anomaly()` block, or None."""
+    return _state.anomaly if _special_modes else None
 
 
 _nested_tags: dict[tuple, _Tag] = {}

@@ -34,15 +34,21 @@ from .engine import Primitive
 __all__ = ["primitive", "Primitive"]
 
 
-def primitive(name: str | None = None, *, derivative, arity: int | None = None, inline=None, on_arrays=None):
-    """Decorate a float function `forward(*inputs)` into a primitive with `derivative(ans, *inputs)`."""
+def primitive(
+    name: str | None = None, *, derivative, arity: int | None = None, inline=None, on_arrays=None, masks: bool = False
+):
+    """Decorate a float function `forward(*inputs)` into a primitive with `derivative(ans, *inputs)`.
+
+    ``masks=True`` for a piecewise primitive whose local derivative is 0 on a branch that cuts
+    the input off (as relu for x ≤ 0): there the input receives nothing, even when the incoming
+    gradient is inf or nan, as in PyTorch; without it, IEEE's inf·0 = nan flows on."""
     for what, f in (("derivative", derivative), ("inline", inline), ("on_arrays", on_arrays)):
         if not callable(f) and (f is not None or what == "derivative"):
             raise TypeError(f"primitive() {what} must be callable, got {type(f).__name__}")
 
     def make(forward) -> Primitive:
         n = arity if arity is not None else _arity_of(forward)
-        return Primitive(name or forward.__name__, forward, derivative, n, inline, on_arrays)
+        return Primitive(name or forward.__name__, forward, derivative, n, inline, on_arrays, masks=masks)
 
     return make
 

@@ -1,7 +1,8 @@
 """`grad` and `value_and_grad`: derivatives as functions, in the style of JAX and HIPS autograd.
 
-Built on the same rules as `backward`, but pure: they touch no node's `.grad`. Called with
-numbers at top level they return floats. Inside an outer `grad` (or called with `Value`s) the
+Built on the same rules as `backward`, but pure: they touch no node's `.grad`, and they record
+their graphs even inside `no_grad()` (a transform means its derivative whatever the caller's
+mode, as in JAX). Called with numbers at top level they return floats. Inside an outer `grad` (or called with `Value`s) the
 gradient is itself built from `Value`s, so it can be differentiated again, to any order.
 """
 
@@ -10,7 +11,7 @@ from __future__ import annotations
 import numbers
 import threading
 
-from .engine import Value, backward_pass, constant, gc_paused, topological_order
+from .engine import Value, _anomaly, _enable_grad, backward_pass, constant, gc_paused, topological_order
 from .ops import identity
 
 __all__ = ["grad", "value_and_grad"]
@@ -47,31 +48,35 @@ def value_and_grad(f, argnums=0):
         for i in nums:
             if not -len(args) <= i < len(args):
                 raise ValueError(f"argnums {i} is out of range for {len(args)} positional argument(s)")
-        as_values = _depth.level > 0 or any(type(args[i]) is Value for i in nums)
-        args = list(args)
-        wrt = []
-        for i in nums:
-            a = args[i]
-            # a fresh node per argument, so d/dx never confuses this x with an outer one
-            x = identity(a) if type(a) is Value else Value(a)
-            args[i] = x
-            wrt.append(x)
-        _depth.level += 1
-        try:
-            out = f(*args, **kwargs)
-        finally:
-            _depth.level -= 1
-        if type(out) is not Value:
-            if isinstance(out, Value) or not _is_real(out):
-                raise TypeError(f"grad() needs f to return a scalar (a Value or a number), got {type(out).__name__}")
-            out = constant(out)
-        with gc_paused():
-            grads = gradients(out, wrt, as_values=as_values)
-        value = out if as_values else out.data
-        return value, (grads[0] if single else tuple(grads))
+        with _enable_grad():
+            return _evaluate(f, nums, single, list(args), kwargs)
 
     value_and_gradient.__name__ = f"value_and_grad({getattr(f, '__name__', 'f')})"
     return value_and_gradient
+
+
+def _evaluate(f, nums, single, args, kwargs):
+    as_values = _depth.level > 0 or any(type(args[i]) is Value for i in nums)
+    wrt = []
+    for i in nums:
+        a = args[i]
+        # a fresh node per argument, so d/dx never confuses this x with an outer one
+        x = identity(a) if type(a) is Value else Value(a)
+        args[i] = x
+        wrt.append(x)
+    _depth.level += 1
+    try:
+        out = f(*args, **kwargs)
+    finally:
+        _depth.level -= 1
+    if type(out) is not Value:
+        if isinstance(out, Value) or not _is_real(out):
+            raise TypeError(f"grad() needs f to return a scalar (a Value or a number), got {type(out).__name__}")
+        out = constant(out)
+    with gc_paused():
+        grads = gradients(out, wrt, as_values=as_values)
+    value = out if as_values else out.data
+    return value, (grads[0] if single else tuple(grads))
 
 
 def gradients(out: Value, wrt: list, *, as_values: bool = False) -> list:
@@ -89,8 +94,17 @@ def gradients(out: Value, wrt: list, *, as_values: bool = False) -> list:
     for node in order:
         node.grad = 0.0
     out.grad = 1.0
+    anomaly = _anomaly()
     try:
-        backward_pass([node for node in order if node in leads or node is out], as_values=as_values)
+        path = [node for node in order if node in leads or node is out]
+        if anomaly is None:
+            backward_pass(path, as_values=as_values)
+        else:  # gradient graphs built here are checked through their partials, and only where needed
+            anomaly.deriving += 1
+            try:
+                backward_pass(path, as_values=as_values, check=anomaly.checker(leads))
+            finally:
+                anomaly.deriving -= 1
         result = [w.grad if w in leads or w is out else 0.0 for w in wrt]
     finally:
         for node, g in zip(order, saved):

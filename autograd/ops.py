@@ -8,17 +8,21 @@ function accepts floats or `Value`s: ``tanh(0.5)`` is a float, ``tanh(Value(0.5)
 
 from __future__ import annotations
 
+from math import fsum as _fsum
+from math import inf as _inf
 from math import isfinite as _isfinite
+from math import log1p as _log1p
+from math import nan as _nan
 from operator import mul as _mul
 
 from . import _ieee
-from .engine import Value, _node, constant
+from .engine import Primitive, Value, _as_float, _node, constant
 from .extend import primitive
 
 __all__ = [
     "add", "sub", "mul", "div", "power", "neg", "absolute", "identity",
     "exp", "log", "sqrt", "tanh", "sigmoid", "relu", "sin", "cos",
-    "sum", "mean", "dot", "logsumexp", "softmax", "PUBLIC", "export",
+    "sum", "mean", "dot", "logsumexp", "softmax", "log_softmax", "PUBLIC", "export",
 ]  # fmt: skip
 
 # ---- arithmetic ------------------------------------------------------------------------------
@@ -43,23 +47,25 @@ def _sign_arrays(np, x):
     return np.where(x > 0, 1.0, np.where(x < 0, -1.0, 0.0))
 
 
-def _xlogy(ans, x):
-    """ans · log x, taken as 0 where ans = 0 (d/dy 0**y = 0, as PyTorch). ans is tested with
-    comparisons, not by reading .data, so a compile trace of a higher derivative records it."""
-    return 0.0 if ans >= 0.0 and ans <= 0.0 else ans * log(x)
+def _power_derivative(ans, x, y):
+    """d/dx x**y = y·x**(y−1), taken as 0 where y = 0 (x**0 is constant, even at x = 0);
+    d/dy x**y = x**y · log x, taken as 0 where x = 0 and y ≥ 0 (0**y is 0 or 1 there).
+    Both masks are PyTorch's, so 0**0 has gradients (0, 0) rather than nan and -inf. Tested
+    with comparisons, not by reading .data, so a compile trace of a higher derivative records them."""
+    dx = 0.0 if y >= 0.0 and y <= 0.0 else y * power(x, y - 1.0)
+    dy = 0.0 if x >= 0.0 and x <= 0.0 and y >= 0.0 else ans * log(x)
+    return dx, dy
 
 
 def _power_arrays(np):
     def derivative(ans, x, y):
-        return y * np.power(x, y - 1.0), np.where(ans == 0.0, 0.0, ans * np.log(x))
+        dx = np.where(y == 0.0, 0.0, y * np.power(x, y - 1.0))
+        return dx, np.where((x == 0.0) & (y >= 0.0), 0.0, ans * np.log(x))
 
     return np.power, derivative
 
 
-# d/dx x**y = y·x**(y−1);  d/dy x**y = x**y · log x
-power = primitive(
-    "**", derivative=lambda ans, x, y: (y * power(x, y - 1.0), _xlogy(ans, x)), on_arrays=_power_arrays
-)(_ieee.pow)
+power = primitive("**", derivative=_power_derivative, on_arrays=_power_arrays)(_ieee.pow)
 
 
 # ---- elementary functions --------------------------------------------------------------------
@@ -78,11 +84,14 @@ log = primitive("log", derivative=lambda ans, x: 1.0 / x, on_arrays=lambda np: (
 sqrt = primitive("sqrt", derivative=lambda ans, x: 0.5 / ans, on_arrays=lambda np: (np.sqrt, None))(_ieee.sqrt)
 tanh = primitive("tanh", derivative=lambda ans, x: 1.0 - ans * ans, on_arrays=lambda np: (np.tanh, None))(_ieee.tanh)
 sigmoid = primitive("sigmoid", derivative=lambda ans, x: ans * (1.0 - ans), on_arrays=_sigmoid_arrays)(_ieee.sigmoid)
+# relu(nan) is nan and relu(-0.0) is -0.0 (as PyTorch); for x ≤ 0 its input gets nothing (masks), so
+# sqrt(relu(x)) at x = -1 has gradient 0, not inf·0 = nan
 relu = primitive(
     "relu",
-    derivative=lambda ans, x: 1.0 if x > 0 else 0.0,
-    on_arrays=lambda np: (lambda x: np.where(x > 0.0, x, 0.0), lambda ans, x: np.where(x > 0, 1.0, 0.0)),
-)(lambda x: x if x > 0.0 else 0.0)
+    derivative=lambda ans, x: 0.0 if x <= 0.0 else 1.0,
+    on_arrays=lambda np: (lambda x: np.where(x < 0.0, 0.0, x), lambda ans, x: np.where(x <= 0.0, 0.0, 1.0)),
+    masks=True,
+)(lambda x: 0.0 if x < 0.0 else x)
 sin = primitive(
     "sin", derivative=lambda ans, x: cos(x), on_arrays=lambda np: (np.sin, lambda ans, x: np.cos(x))
 )(_ieee.sin)
@@ -142,11 +151,19 @@ _dot = primitive("dot", derivative=_dot_derivative, inline=_dot_inline)(_dot_for
 
 
 def _logsumexp_forward(*xs):
-    """log Σ exp xᵢ, shifted by the max so no term overflows."""
+    """log Σ exp xᵢ = m + log1p(Σ_{i ≠ k} exp(xᵢ − m)), m = x_k the max: no term overflows, and
+    when the max dominates, the small rest keeps all its digits (log1p, not log of 1 + rest)."""
     m = max(xs)
-    if not _isfinite(m):  # ±inf or nan dominates the sum
-        return m
-    return m + _ieee.log(total(_ieee.exp(x - m) for x in xs))
+    if not _isfinite(m):  # ±inf dominates the sum, unless a nan makes it nan (max() may skip a nan)
+        return _nan if any(x != x for x in xs) else m
+    return m + _log1p(_rest_of_sum(xs, m))
+
+
+def _rest_of_sum(xs, m) -> float:
+    """Σ exp(xᵢ − m) over every i but the (first) max, whose term is exactly 1: the sum is 1 + this."""
+    terms = _softmax_terms(xs)
+    k = xs.index(m)
+    return _fsum(terms[:k] + terms[k + 1 :])
 
 
 def _logsumexp_arrays(np):
@@ -158,13 +175,78 @@ def _logsumexp_arrays(np):
         shift = np.where(finite, m, 0.0)
         return np.where(finite, shift + np.log(total(np.exp(x - shift) for x in xs)), m)
 
-    return forward, lambda ans, *xs: tuple(np.exp(x - ans) for x in xs)
+    def derivative(ans, *xs):
+        """softmax(x) as exp(x − m)/Σ, as the float rule (exp(x − ans) where ans is ±inf or nan)."""
+        m = xs[0]
+        for x in xs[1:]:
+            m = np.maximum(m, x)
+        shift = np.where(np.isfinite(m), m, 0.0)
+        terms = [np.exp(x - shift) for x in xs]
+        whole = total(terms)
+        finite = np.isfinite(ans)
+        return tuple(np.where(finite, t / whole, np.exp(x - ans)) for t, x in zip(terms, xs))
+
+    return forward, derivative
 
 
-# ∂/∂xᵢ log Σ exp x = softmax(x)ᵢ = exp(xᵢ − ans)
-_logsumexp = primitive(
-    "logsumexp", derivative=lambda ans, *xs: tuple(exp(x - ans) for x in xs), on_arrays=_logsumexp_arrays
-)(_logsumexp_forward)
+def _logsumexp_derivative(ans, *xs):
+    """∂/∂xᵢ log Σ exp x = softmax(x)ᵢ, from the fused softmax (exact to an ulp, whatever |x|);
+    where the result is ±inf or nan, exp(xᵢ − ans) as PyTorch (nan for the inf entries)."""
+    if not (ans > -_inf and ans < _inf):  # comparisons, so compile's trace records them
+        return tuple(exp(x - ans) for x in xs)
+    return tuple(softmax(xs))
+
+
+_logsumexp = primitive("logsumexp", derivative=_logsumexp_derivative, on_arrays=_logsumexp_arrays)(_logsumexp_forward)
+
+
+# ---- softmax: n outputs, each one node over all n inputs ---------------------------------------
+def _softmax_terms(xs) -> list:
+    """exp(xⱼ − m), m = max x, for each j: the largest term is exactly 1, so nothing overflows.
+
+    xⱼ − m is rounded when the two are far apart (by up to eps·|x|, which exp turns into a
+    relative error: 500 ulps at |x| ~ 1000); its rounding error e is recovered exactly
+    (Knuth's two-sum) and applied as exp(d + e) = exp(d)(1 + e), so the shift costs no digits
+    however large |x| is. A nan anywhere makes every term nan."""
+    m = max(xs)
+    terms = []
+    for x in xs:
+        d = x - m
+        t = _ieee.exp(d)
+        if t != 0.0 and _isfinite(d):
+            c = d - x
+            t += t * ((x - (d - c)) - (m + c))
+        terms.append(t)
+    return terms
+
+
+def _softmax_at(i: int) -> Primitive:
+    """The primitive for output i of a softmax: sᵢ = exp(xᵢ − m) / Σⱼ exp(xⱼ − m), m = max x.
+
+    Its partials are ∂sᵢ/∂xⱼ = sᵢ(δᵢⱼ − sⱼ), with 1 − sᵢ summed from the other terms instead of
+    subtracted from 1, so a saturated softmax (sᵢ near 1) keeps every digit of its gradient."""
+    while len(_SOFTMAX_AT) <= i:
+        k = len(_SOFTMAX_AT)
+
+        def forward(*xs, k=k):
+            t = _softmax_terms(xs)
+            return t[k] / _fsum(t)
+
+        def derivative(ans, *xs, k=k):
+            if type(ans) is Value:  # differentiating again: the same formula, as a graph
+                s = softmax(xs)
+                rest = sum([s[j] for j in range(len(xs)) if j != k])
+                return tuple(ans * rest if j == k else -ans * s[j] for j in range(len(xs)))
+            t = _softmax_terms(xs)
+            total = _fsum(t)
+            rest = _fsum(t[:k] + t[k + 1 :]) / total  # 1 − sₖ without cancellation
+            return tuple(ans * rest if j == k else -ans * (t[j] / total) for j in range(len(xs)))
+
+        _SOFTMAX_AT.append(Primitive("softmax", forward, derivative, None))
+    return _SOFTMAX_AT[i]
+
+
+_SOFTMAX_AT: list = []  # output i's primitive, made on first use
 
 
 def sum(values):  # noqa: A001 - the math name, like numpy.sum
@@ -206,11 +288,64 @@ def logsumexp(values):
     return _logsumexp(*values)
 
 
+def _log_softmax_at(i: int) -> Primitive:
+    """The primitive for output i of log softmax: xᵢ − logsumexp(x) = (xᵢ − m) − log1p(rest).
+
+    Exact where it matters most, at the largest input: −log1p(Σ others) keeps the digits of a
+    loss of 1e-13 that xᵢ − logsumexp(x) would cancel away. Partials δᵢⱼ − sⱼ, with 1 − sᵢ
+    summed from the other terms."""
+    while len(_LOG_SOFTMAX_AT) <= i:
+        k = len(_LOG_SOFTMAX_AT)
+
+        def forward(*xs, k=k):
+            m = max(xs)
+            if not _isfinite(m):  # an inf or nan input: the plain formula gives PyTorch's nan and -inf
+                return (xs[k] - m) - _ieee.log(_fsum(_ieee.exp(x - m) for x in xs))
+            return (xs[k] - m) - _log1p(_rest_of_sum(xs, m))
+
+        def derivative(ans, *xs, k=k):
+            if type(ans) is Value:  # differentiating again: the same formula, as a graph
+                s = softmax(xs)
+                return tuple(sum([s[i] for i in range(len(xs)) if i != k]) if j == k else -s[j] for j in range(len(xs)))
+            t = _softmax_terms(xs)
+            total = _fsum(t)
+            return tuple(_fsum(t[:k] + t[k + 1 :]) / total if j == k else -t[j] / total for j in range(len(xs)))
+
+        _LOG_SOFTMAX_AT.append(Primitive("log_softmax", forward, derivative, None))
+    return _LOG_SOFTMAX_AT[i]
+
+
+_LOG_SOFTMAX_AT: list = []
+
+
+def log_softmax(values, index=None):
+    """xᵢ − logsumexp(x) for each i (a list), or for i = ``index`` only (one node): the log of
+    softmax without its underflow, exact at the largest input. Cross-entropy is −log_softmax(z)[y]."""
+    values = _as_sequence(values, "log_softmax")
+    if not values:
+        raise ValueError("log_softmax() of no values")
+    n = len(values)
+    if index is not None and (isinstance(index, bool) or not isinstance(index, int) or not -n <= index < n):
+        raise ValueError(f"log_softmax() index must be an int in [0, {n}), got {index!r}")
+    wanted = range(n) if index is None else [index % n]
+    outs = [_log_softmax_at(i)(*values) for i in wanted]
+    return outs if index is None else outs[0]
+
+
 def softmax(values) -> list:
-    """exp(xᵢ − logsumexp(x)) for each i: stable, and a list of Values when any input is one."""
+    """exp(xᵢ − max x) / Σⱼ exp(xⱼ − max x) for each i: exact to an ulp for any |x|, and a list
+    of Values (one node per output, each over every input) when any input is one."""
     values = _as_sequence(values, "softmax")
-    lse = logsumexp(values)
-    return [exp(v - lse) for v in values]
+    if not values:
+        raise ValueError("softmax() of no values")
+    data = [v.data if type(v) is Value else _as_float(v, "softmax") for v in values]
+    terms = _softmax_terms(data)
+    total = _fsum(terms)
+    outs = [t / total for t in terms]
+    if not any(type(v) is Value for v in values):
+        return outs
+    parents = tuple(v if type(v) is Value else constant(v) for v in values)
+    return [_node(s, parents, _softmax_at(i)) for i, s in enumerate(outs)]
 
 
 def _as_sequence(values, where: str):
@@ -236,7 +371,7 @@ def export(name: str, fn):
     return fn
 
 
-for _fn in (exp, log, sqrt, tanh, sigmoid, relu, sin, cos, sum, mean, dot, logsumexp, softmax):
+for _fn in (exp, log, sqrt, tanh, sigmoid, relu, sin, cos, sum, mean, dot, logsumexp, softmax, log_softmax):
     export(getattr(_fn, "name", None) or _fn.__name__, _fn)
 export("abs", absolute)  # shadows the builtin on `from autograd import *`; it takes the same inputs
 del _fn

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import numbers
 
-from autograd import Value, dot, log, logsumexp, relu
+from autograd import Value, dot, log, log_softmax, logsumexp, relu
 from autograd import sum as _sum
 from autograd.engine import is_tracing
 
@@ -78,6 +78,9 @@ def mse(preds, targets):
 def cross_entropy(logits, labels):
     """J = (1/m) Σ [logsumexp(zᵢ) − zᵢ[yᵢ]]: softmax then negative log-likelihood, stable.
 
+    Each term is −log_softmax(zᵢ)[yᵢ], one fused node: at the largest logit it is
+    log1p(Σ others), so a loss of 1e-13 keeps its digits where logsumexp(zᵢ) − zᵢ[yᵢ] would
+    cancel them, and the label's gradient −Σ_{j≠y} softmax_j is a sum, not s_y − 1.
     ``logits`` holds one list of K scores per example, ``labels`` one integer class in [0, K)
     per example (an integral float such as 1.0 is accepted).
     """
@@ -86,13 +89,11 @@ def cross_entropy(logits, labels):
     if len(rows) != len(labels):
         raise ValueError(f"cross_entropy got {len(rows)} examples of logits but {len(labels)} labels")
     m = len(rows)
-    lses, picked = [], []
+    terms = []
     for i, (row, label) in enumerate(zip(rows, labels)):
         row = _as_row(row, "cross_entropy")
-        k = _label(label, len(row), i)
-        lses.append(logsumexp(row))
-        picked.append(row[k])
-    return dot([1.0 / m] * m + [-1.0 / m] * m, lses + picked)
+        terms.append(log_softmax(row, _label(label, len(row), i)))
+    return dot([-1.0 / m] * m, terms)
 
 
 def hinge(scores, targets):

@@ -333,3 +333,83 @@ def test_ieee_fallback_in_backward_equals_evaluating_the_rule_in_ieee_floats():
     y = x.log()
     y.backward()
     assert x.grad == float(ag.ops.log.derivative(IEEEFloat(-math.inf), IEEEFloat(0.0))) == math.inf
+
+
+# ---- a derivative rule that returns the wrong number of partials --------------------------------
+_BAD_RULES = [
+    ("unary rule returning two partials", 1, lambda ans, x: (1.0, 2.0), "returned 2 partial(s) for 1 input"),
+    ("unary rule returning a one-tuple", 1, lambda ans, x: (1.0,), "return the number itself"),
+    ("unary rule returning None", 1, lambda ans, x: None, "NoneType"),
+    ("binary rule returning one number", 2, lambda ans, a, b: 1.0, "not a tuple of 2 partials"),
+    ("binary rule returning three partials", 2, lambda ans, a, b: (1.0, 1.0, 1.0), "returned 3 partial(s) for 2"),
+    ("binary rule returning one partial", 2, lambda ans, a, b: (1.0,), "returned 1 partial(s) for 2"),
+    ("n-ary rule returning too few", None, lambda ans, *xs: (1.0,), "returned 1 partial(s) for 3"),
+    ("n-ary rule returning a string", None, lambda ans, *xs: ("a", "b", "c"), "str among its partials"),
+]
+
+
+def _bad_primitive(arity, rule, name):
+    forwards = {1: lambda x: x, 2: lambda a, b: a + b, None: lambda *xs: sum(xs)}
+    return ag.primitive(name, derivative=rule)(forwards[arity])
+
+
+def _apply(op, arity, xs):
+    return op(xs[0]) if arity == 1 else op(xs[0], xs[1]) if arity == 2 else op(*xs)
+
+
+@pytest.mark.parametrize("case, arity, rule, message", _BAD_RULES, ids=[c[0] for c in _BAD_RULES])
+@pytest.mark.parametrize("how", ["backward", "grad", "grad of grad", "local_grads"])
+def test_a_rule_with_the_wrong_partials_raises_naming_the_primitive(case, arity, rule, message, how):
+    op = _bad_primitive(arity, rule, "bad_rule")
+    xs = [Value(0.5), Value(1.5), Value(2.5)]
+    with pytest.raises(ValueError, match="'bad_rule'") as err:
+        if how == "backward":
+            (_apply(op, arity, xs) * 2.0).backward()
+        elif how == "grad":
+            ag.grad(lambda x: _apply(op, arity, [x, xs[1], xs[2]]) * 2.0)(0.5)
+        elif how == "grad of grad":
+            ag.grad(ag.grad(lambda x: _apply(op, arity, [x * x, xs[1], xs[2]])))(0.5)
+        else:
+            local_grads(_apply(op, arity, xs))
+    assert message in str(err.value)
+
+
+# ---- threads ---------------------------------------------------------------------------------------
+def test_concurrent_backward_passes_leave_the_garbage_collector_enabled():
+    import gc
+
+    seen = []  # gc.isenabled() as observed inside passes, from a derivative rule
+    probe = ag.primitive("gc_probe", derivative=lambda ans, x: seen.append(gc.isenabled()) or 1.0)(lambda x: x)
+    start = threading.Barrier(8)
+    errors = []
+
+    def work():
+        try:
+            start.wait()
+            for _ in range(30):
+                v = x = Value(0.3)
+                for _ in range(200):
+                    v = (v * 1.0001).tanh()
+                probe(v).backward()
+                assert x.grad != 0.0
+        except Exception as e:  # pragma: no cover - reported below
+            errors.append(e)
+
+    assert gc.isenabled()
+    threads = [threading.Thread(target=work) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    assert len(seen) == 8 * 30 and not any(seen)  # paused during every pass ...
+    assert gc.isenabled()  # ... and running again after the last one
+
+
+def test_a_backward_pass_that_raises_still_resumes_the_garbage_collector():
+    import gc
+
+    boom = ag.primitive("boom", derivative=lambda ans, x: (1.0, 2.0))(lambda x: x)
+    with pytest.raises(ValueError):
+        boom(Value(1.0)).backward()
+    assert gc.isenabled()

@@ -7,7 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import autograd as ag
-from autograd import Value, grad, value_and_grad
+from autograd import Value, grad, is_grad_enabled, no_grad, value_and_grad
 
 xs = st.floats(-2, 2, allow_nan=False)
 
@@ -107,3 +107,16 @@ def test_grad_reports_bad_arguments_clearly():
         grad(ag.tanh, argnums=2)(0.1)
     with pytest.raises(TypeError, match="scalar"):
         grad(lambda x: [x])(0.1)
+
+
+def test_grad_and_value_and_grad_give_true_gradients_inside_no_grad():
+    with no_grad():
+        assert grad(lambda t: t * t)(3.0) == 6.0
+        assert value_and_grad(lambda t: t * t * t)(2.0) == (8.0, 12.0)
+        assert grad(grad(lambda t: t * t * t))(2.0) == 12.0
+        assert grad(lambda a, b: a * b, argnums=(0, 1))(2.0, 5.0) == (5.0, 2.0)
+        x = Value(3.0)
+        assert grad(lambda t: t * t)(x).data == 6.0
+        assert not is_grad_enabled()  # the caller's mode is left as it was
+        assert (x * x).is_leaf  # and still applies outside the transform
+    assert is_grad_enabled()

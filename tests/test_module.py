@@ -403,3 +403,39 @@ def test_to_numpy_with_grad_gives_dW_db_in_the_reference_layout():
     assert dWs[1][0, 2] == model.layers[1].neurons[0].w[2].grad
     assert dbs[0][3, 0] == model.layers[0].neurons[3].b.grad
     assert np.any(dWs[0] != 0.0)
+
+
+@pytest.mark.parametrize(
+    "make", [lambda: Neuron(3, seed=1), lambda: Layer(3, 2, seed=1), lambda: MLP(2, [4, 3, 1], seed=1)]
+)
+def test_deepcopy_keeps_parameter_roles_labels_and_scopes(make):
+    import copy
+
+    model = make()
+    clone = copy.deepcopy(model)
+    original, copied = model.named_parameters(), clone.named_parameters()
+    assert len(copied) == len(original) > 0
+    for (name, p), (name_c, c) in zip(original, copied):
+        assert name_c == name and c is not p and c.data == p.data
+        assert c.role == "parameter" and c.label == p.label != ""
+    x = [0.3, -0.2, 0.5][: model.nin]
+    out_c = clone(x)
+    outs = out_c if isinstance(out_c, list) else [out_c]
+    assert {v.scope for v in outs} == {v.scope for v in (model(x) if isinstance(model(x), list) else [model(x)])}
+
+
+def test_a_deepcopied_model_trains_independently_of_the_original():
+    import copy
+
+    model = MLP(2, [4, 1], seed=2)
+    clone = copy.deepcopy(model)
+    before = model.state_dict()
+    optimiser = nn.optim.SGD(clone.parameters(), lr=0.1)
+    for _ in range(3):
+        clone.zero_grad()
+        loss = nn.losses.mse([clone([0.5, -1.0])], [1.0])
+        loss.backward()
+        optimiser.step()
+    assert model.state_dict() == before  # the original did not move
+    assert clone.state_dict() != before  # the copy did
+    assert all(p.grad == 0.0 for p in model.parameters())
