@@ -249,7 +249,15 @@ class Primitive:
                 d = self.derivative(node.data, *xs)
             except (ArithmeticError, ValueError):  # x/0 or overflow inside the rule: redo it the IEEE way
                 d = self.derivative(IEEEFloat(node.data), *map(IEEEFloat, xs))
+                d = _plain_floats((d,))[0] if self.arity == 1 else _plain_floats(d)  # IEEEFloat stays in the rule
         return _checked_partials(self, (d,) if self.arity == 1 else d, len(node._parents))
+
+
+def _plain_floats(partials):
+    """The IEEE fallback's partials as plain floats (anything else is left for the check to name)."""
+    if not isinstance(partials, (tuple, list)):
+        return partials
+    return tuple(float(d) if isinstance(d, IEEEFloat) else d for d in partials)
 
 
 def _is_partial(d) -> bool:
