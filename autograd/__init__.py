@@ -25,9 +25,19 @@ from .engine import Value, constant, is_grad_enabled, no_grad, parameter, scope,
 from .extend import primitive
 from .functional import grad, value_and_grad
 from .gradcheck import GradcheckError, gradcheck
-from .viz import draw
 
 globals().update(_ops.PUBLIC)
+
+
+def __getattr__(name):
+    """`draw` (and the `viz` module) load on first use: pictures pull in graphviz, which the
+    engine, `grad` and training never need, and every imported object slows the collector."""
+    if name in ("draw", "viz"):
+        import importlib
+
+        viz = importlib.import_module(".viz", __name__)  # `from . import viz` would ask this hook again
+        return viz if name == "viz" else viz.draw
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 __all__ = [
     "Value",
