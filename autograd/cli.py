@@ -4,7 +4,10 @@ The expression is read with `ast` and checked against a small grammar (numbers, 
 ``+ - * / **``, unary ``-``/``+`` and the one-input functions of the op table) before anything
 is computed; it is never passed to eval, exec or compile. Every user mistake ends in one line
 on stderr and exit status 2; a picture that cannot be rendered or written, in one line and
-status 1. The `chainrule` command itself (`nn.cli`) adds this subcommand with `add_graph_command`.
+status 1. A value or gradient that is inf or nan is printed as it is, with one warning line
+naming the first operation that made one (found by rerunning under `detect_anomaly`); the
+status stays 0. The `chainrule` command itself (`nn.cli`) adds this subcommand with
+`add_graph_command`.
 """
 
 from __future__ import annotations
@@ -12,13 +15,20 @@ from __future__ import annotations
 import argparse
 import ast
 import keyword
+import math
 import pathlib
+import re
+import sys
 import unicodedata
 
 from . import ops, viz
+from .anomaly import detect_anomaly
 from .engine import Primitive, Value, topological_order
 
-__all__ = ["evaluate", "functions", "ExpressionError", "CommandError", "Parser", "add_graph_command", "write_output"]
+__all__ = [
+    "evaluate", "functions", "first_anomaly", "one_line", "ExpressionError", "CommandError", "Parser", "add_graph_command",
+    "write_output", "check_output_path", "EXIT_STATUS",
+]  # fmt: skip
 MAX_LENGTH = 2000  # characters in an expression
 MAX_DEPTH = 100  # levels of nesting in its syntax tree
 FORMATS = (".svg", ".png", ".pdf", ".dot")
@@ -171,6 +181,8 @@ def _assignments(items: list) -> dict:
             value = float(number)
         except ValueError:
             raise ExpressionError(f"bad assignment {item!r}: {number.strip()!r} is not a number") from None
+        if not math.isfinite(value):
+            raise ExpressionError(f"bad assignment {item!r}: the value must be a finite number")
         if name in values:
             raise ExpressionError(f"{name} is assigned twice")
         values[name] = value
@@ -178,11 +190,51 @@ def _assignments(items: list) -> dict:
 
 
 # ---- the command line ----------------------------------------------------------------------------
+EXIT_STATUS = """\
+exit status:
+  0  done (for graph: also when a value or gradient is inf or nan, which gets one warning line)
+  1  a failure while running, in one line on stderr: a file that cannot be written, Graphviz's
+     dot missing, training that diverged
+  2  a bad option, argument or expression, refused in one line on stderr before any work"""
+
+_OPERATOR_CHARACTERS = frozenset("*+() \t")  # in an expression, never (or hardly ever) in a file name
+
+
 class Parser(argparse.ArgumentParser):
-    """argparse, but a usage mistake is one line on stderr like every other error here."""
+    """argparse, but a usage mistake is one line on stderr like every other error here.
+
+    With ``dash_positionals=True`` an argument that starts with one '-' and is not one of the
+    parser's options (``-x*y``, ``-2*x``, ``-tanh(x)``) is a positional argument, not an unknown
+    option; ``-o FILE``, ``-oFILE`` and ``--anything`` keep their usual meaning.
+    """
+
+    def __init__(self, *args, dash_positionals: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.dash_positionals = dash_positionals
 
     def error(self, message):
-        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+        self.exit(2, one_line(f"{self.prog}: error: {message} (see {self.prog} --help)") + "\n")
+
+    def _parse_optional(self, arg_string):
+        if self.dash_positionals and _is_dash_positional(arg_string, self._option_string_actions):
+            return None
+        return super()._parse_optional(arg_string)
+
+
+_CONTROL = {c: f"\\x{c:02x}" for c in [*range(32), 127]} | {ord("\n"): "\\n", ord("\r"): "\\r", ord("\t"): "\\t"}
+
+
+def one_line(text: str) -> str:
+    """`text` with line breaks and other control characters written as escapes, so it stays one line."""
+    return text.translate(_CONTROL).replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
+
+
+def _is_dash_positional(arg: str, options: dict) -> bool:
+    if arg[:1] != "-" or arg[:2] == "--" or len(arg) < 2 or arg in options:
+        return False
+    shorts = [o for o in options if len(o) == 2 and o[1] != "-"]
+    attached = any(arg.startswith(o) for o in shorts) and not (set(arg[2:]) & _OPERATOR_CHARACTERS)
+    return not attached  # "-ofile.svg" is -o with its value; "-x*y" is an expression
 
 
 class CommandError(Exception):
@@ -205,7 +257,9 @@ _GRAPH_EXAMPLES = """\
 examples:
   chainrule graph "tanh(w*x + b)" w=-0.5 x=2 b=0.1 -o graph.svg
   chainrule graph "x*x + 3*x" x=2 --local-grads -o square.png --step-through square.html
-  chainrule graph -o neg.svg -- "-x*y" x=1 y=2    (use -- before an EXPR that starts with -)"""
+  chainrule graph "-x*y" x=1 y=2 -o neg.svg
+
+"""
 
 
 def add_graph_command(commands) -> None:
@@ -214,8 +268,9 @@ def add_graph_command(commands) -> None:
         "graph",
         help="draw the computation graph of an expression and print its gradients",
         description=_GRAPH_HELP.format(functions=" ".join(functions())),
-        epilog=_GRAPH_EXAMPLES,
+        epilog=_GRAPH_EXAMPLES + EXIT_STATUS,
         formatter_class=argparse.RawDescriptionHelpFormatter,
+        dash_positionals=True,
     )
     graph.add_argument("expression", metavar="EXPR", help='the expression, quoted, e.g. "tanh(w*x + b)"')
     graph.add_argument("assignments", metavar="name=value", nargs="*", help="a number for each variable, e.g. w=-0.5")
@@ -263,6 +318,9 @@ def _graph(args) -> None:
     suffix = pathlib.Path(args.output).suffix.lower() if args.output else None
     if args.output and suffix not in FORMATS:
         raise CommandError(f"cannot tell the picture format from {args.output!r}: end it in {', '.join(FORMATS)}", 2)
+    for option, path in (("-o", args.output), ("--step-through", args.step_through)):
+        if path:
+            check_output_path(option, path)
     try:
         root, variables = evaluate(args.expression, _assignments(args.assignments))
     except ExpressionError as err:
@@ -276,8 +334,26 @@ def _graph(args) -> None:
     print(f"value = {root.data:.6g}")
     for name, v in variables.items():
         print(f"{name}.grad = {v.grad:.6g}")
+    if not all(math.isfinite(x) for x in [root.data, *(v.grad for v in variables.values())]):
+        where = first_anomaly(args.expression, _assignments(args.assignments))
+        print(one_line(f"chainrule graph: warning: a value or gradient is inf or nan; {where}"), file=sys.stderr)
     if args.output or args.step_through:
         _pictures(root, args, suffix)
+
+
+def first_anomaly(text: str, values: dict) -> str:
+    """Where the first inf or nan comes from, in a few words: evaluates `text` again under `detect_anomaly`."""
+    try:
+        with detect_anomaly():
+            root, _ = evaluate(text, values)
+            root.backward()
+    except FloatingPointError as err:
+        message = re.sub(r"^detect_anomaly: ", "", str(err))
+        message = re.sub(
+            r";? (the node was made )?at (<[^>]*>|\S+:\d+)$", "", message
+        )  # where in Python: not the user's concern
+        return f"detect_anomaly finds it first where {message}"
+    return "detect_anomaly found no single operation that made it"
 
 
 def _pictures(root: Value, args, suffix) -> None:
@@ -296,6 +372,16 @@ def _pictures(root: Value, args, suffix) -> None:
         raise CommandError(str(err), 1) from None
 
 
+def check_output_path(option: str, path: str) -> None:
+    """Refuse (status 2), before any work, an output path that names a folder or lies below a file."""
+    target = pathlib.Path(path)
+    if target.is_dir():
+        raise CommandError(f"{option} {path} is a directory; give a file name", 2)
+    blocker = next((p for p in target.absolute().parents if p.exists()), None)
+    if blocker is not None and not blocker.is_dir():
+        raise CommandError(f"{option} {path} cannot be written: {blocker} is not a directory", 2)
+
+
 def write_output(path: str, write) -> None:
     """Call `write(Path)` after making the folder, then say so; a failure is one line (status 1)."""
     target = pathlib.Path(path)
@@ -304,4 +390,4 @@ def write_output(path: str, write) -> None:
         write(target)
     except OSError as err:
         raise CommandError(f"cannot write {path}: {err.strerror or err}", 1) from None
-    print(f"wrote {path}")
+    print(one_line(f"wrote {path}"))

@@ -16,19 +16,22 @@ from __future__ import annotations
 
 import argparse
 import html
+import io
+import math
+import os
 import pathlib
 import sys
 import time
 
 from autograd import Value, dot, no_grad, viz
 from autograd._optional import MissingExtraError, hint
-from autograd.cli import CommandError, Parser, add_graph_command
+from autograd.cli import EXIT_STATUS, CommandError, Parser, add_graph_command, one_line
 
-from . import datasets, doctor, movie, optim, plots
+from . import datasets, doctor, movie, optim, plots, serialize
 from .module import MLP
 from .train import accuracy, fit, predict, track
 
-__all__ = ["main", "TrainError", "add_arguments", "run"]
+__all__ = ["main", "TrainError", "add_arguments", "validate", "run", "LIMITS"]
 
 _NO_DOT = ("it needs Graphviz's 'dot' program, which is not on PATH: install Graphviz ('sudo apt-get install "
            "graphviz', 'brew install graphviz' or https://graphviz.org/download/)")  # fmt: skip
@@ -49,7 +52,11 @@ DIGITS_DEFAULTS = {
 
 
 class TrainError(Exception):
-    """A bad option, reported in one line."""
+    """A failure of `chainrule train`, reported in one line: a bad option (status 2) or at run time (status 1)."""
+
+    def __init__(self, message: str, status: int = 2):
+        super().__init__(message)
+        self.status = status
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -57,10 +64,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="the dataset: a generated 2-D toy set, or digits (scikit-learn's 8x8 handwritten "
                              "digits, 1,797 images) (default moons)")  # fmt: skip
     parser.add_argument("--samples", type=int, default=None, metavar="N",
-                        help="examples to generate (default 200); for digits, a seeded subset of N images (default all)")  # fmt: skip
-    parser.add_argument("--noise", type=float, default=None, help="the toy dataset's noise (default: its own)")
+                        help="examples to generate, 8 to 100000 (default 200); for digits, a seeded subset of N "
+                             "images (default all)")  # fmt: skip
+    parser.add_argument("--noise", type=float, default=None, help="the toy dataset's noise, 0 to 10 (default: its own)")
     parser.add_argument("--hidden", default=None, metavar="SIZES",
-                        help="hidden layer sizes, comma-separated (default 16,16; 32 for digits)")  # fmt: skip
+                        help="hidden layer sizes, comma-separated, at most 100 of them and 10**6 parameters in the "
+                             "whole network (default 16,16; 32 for digits)")  # fmt: skip
     parser.add_argument("--activation", default="relu", choices=("relu", "tanh", "sigmoid", "linear"),
                         help="hidden activation (default relu)")  # fmt: skip
     parser.add_argument("--loss", default="auto", choices=("auto", *LOSS_NAMES),
@@ -68,12 +77,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "for two classes and cross_entropy for more (default auto)")  # fmt: skip
     parser.add_argument("--optimizer", default="adam", choices=("sgd", "adam"), help="default adam")
     parser.add_argument("--lr", type=float, default=None,
-                        help="learning rate (default 0.02 for adam, 0.01 on digits; 0.1 for sgd)")  # fmt: skip
+                        help="learning rate, a finite number > 0 (default 0.02 for adam, 0.01 on digits; 0.1 for "
+                             "sgd)")  # fmt: skip
     parser.add_argument("--epochs", type=int, default=None,
-                        help="passes over the training set (default 100; 10 for digits)")  # fmt: skip
-    parser.add_argument("--batch-size", type=int, default=32, help="examples per step; 0 for full batch (default 32)")
+                        help="passes over the training set, 1 to 10000 (default 100; 10 for digits)")  # fmt: skip
+    parser.add_argument("--batch-size", type=int, default=32,
+                        help="examples per step, up to 100000; 0 for full batch (default 32)")  # fmt: skip
     parser.add_argument("--seed", type=int, default=0, help="seeds the data, the weights and the batches (default 0)")
-    parser.add_argument("--out", default="out", metavar="DIR", help="where to write the results (default out/)")
+    parser.add_argument("--out", default="out", metavar="DIR",
+                        help="where to write the results: a directory, or a path where one can be made (default out/)")  # fmt: skip
     parser.add_argument("--compile", default=None, choices=("off", "python", "numpy"),
                         help="run each step as code written from one traced example: off (build the graph every "
                              "step; the default, python for digits), python, or numpy (the batch as arrays; needs "
@@ -124,37 +136,101 @@ def _write_movie(recorded, path: pathlib.Path, title: str) -> pathlib.Path:
     return path
 
 
+# ---- option limits: every option is checked here, before any work ---------------------------------
+LIMITS = {
+    "samples": (8, 100_000),  # examples generated
+    "noise": (0.0, 10.0),  # the dataset's noise (a standard deviation, in the data's units)
+    "epochs": (1, 10_000),
+    "batch_size": (0, 100_000),  # 0: full batch
+    "hidden_layers": (1, 100),  # how many sizes --hidden lists
+    "parameters": (1, serialize.MAX_PARAMETERS),  # of the whole network: every model train writes, nn.load reads
+}
+OUTPUT_NAMES = ("loss.png", "decision_boundary.png", "model.json", "neuron_backprop.html", "confusion_matrix.png",
+                "misclassified.png", "first_layer_weights.png")  # fmt: skip
+
+
+def validate(args) -> list[int]:
+    """Check every option against `LIMITS` (refusing with TrainError, status 2); returns the hidden sizes.
+
+    The network's size depends on the dataset too: `check_network` checks it once the data is made.
+    """
+    if args.samples is not None:
+        _within("--samples", args.samples, *LIMITS["samples"])
+    if args.noise is not None:
+        _within("--noise", args.noise, *LIMITS["noise"])
+    if args.data in REAL_DATA and args.noise is not None:
+        raise TrainError(f"--noise applies to the generated sets, not to {args.data} (real images)")
+    if args.data in REAL_DATA and getattr(args, "movie", None) is not None:
+        raise TrainError(f"--movie draws the decision boundary in a plane; {args.data} has 64 inputs")
+    if args.lr is not None and not (math.isfinite(args.lr) and args.lr > 0):
+        raise TrainError(f"--lr must be a finite number > 0, got {args.lr}")
+    if args.epochs is not None:
+        _within("--epochs", args.epochs, *LIMITS["epochs"])
+    _within("--batch-size", args.batch_size, *LIMITS["batch_size"])
+    _check_movie(args)
+    defaults = DIGITS_DEFAULTS if args.data in REAL_DATA else TOY_DEFAULTS
+    hidden = _hidden(args.hidden if args.hidden is not None else defaults["hidden"])
+    check_network(None, hidden, None)  # a lower bound already, before any data: refuses --hidden 100000000 at once
+    _check_out(pathlib.Path(args.out))
+    return hidden
+
+
+def check_network(nin: int | None, hidden: list[int], nout: int | None) -> int:
+    """The parameter count of an MLP nin -> hidden -> nout, refused above the limit.
+
+    With nin and nout None (the data not made yet) it counts a one-input, one-output network,
+    the least these hidden layers can make.
+    """
+    sizes = [nin or 1, *hidden, nout or 1]
+    count = sum((a + 1) * b for a, b in zip(sizes, sizes[1:]))
+    limit = LIMITS["parameters"][1]
+    if count > limit:
+        at_least = "at least " if nin is None else f"{' -> '.join(map(str, sizes))}: "
+        raise TrainError(f"--hidden {','.join(map(str, hidden))} makes a network of {at_least}{count} parameters; "
+                         f"the limit is {limit}")  # fmt: skip
+    return count
+
+
+def _within(option: str, value, low, high) -> None:
+    if not low <= value <= high:  # also refuses nan, which compares false
+        raise TrainError(f"{option} must be between {low} and {high}, got {value}")
+
+
 def _hidden(text: str) -> list[int]:
+    low, high = LIMITS["hidden_layers"]
+    if text.count(",") >= high:
+        raise TrainError(f"--hidden lists more than {high} layer sizes")
     try:
         sizes = [int(s) for s in text.split(",")]
     except ValueError:
-        raise TrainError(f"--hidden takes whole numbers separated by commas, as in 16,16; got {text!r}") from None
+        raise TrainError(f"--hidden takes whole numbers separated by commas, as in 16,16; got {text[:40]!r}") from None
     if any(s < 1 for s in sizes):
         raise TrainError(f"--hidden sizes must be at least 1, got {text!r}")
     return sizes
 
 
-def _check(args) -> None:
-    if args.samples is not None and args.samples < 8:
-        raise TrainError(f"--samples must be at least 8, got {args.samples}")
-    if args.noise is not None and not args.noise >= 0:
-        raise TrainError(f"--noise must be >= 0, got {args.noise}")
-    if args.data in REAL_DATA and args.noise is not None:
-        raise TrainError(f"--noise applies to the generated sets, not to {args.data} (real images)")
-    if args.data in REAL_DATA and getattr(args, "movie", None) is not None:
-        raise TrainError(f"--movie draws the decision boundary in a plane; {args.data} has 64 inputs")
-    if args.lr is not None and not args.lr > 0:
-        raise TrainError(f"--lr must be a positive number, got {args.lr}")
-    if args.epochs is not None and args.epochs < 1:
-        raise TrainError(f"--epochs must be at least 1, got {args.epochs}")
-    if args.batch_size < 0:
-        raise TrainError(f"--batch-size must be 0 (full batch) or more, got {args.batch_size}")
-    _check_movie(args)
+def _check_out(out: pathlib.Path) -> None:
+    """--out must be a folder, or a path where one can be made, with room for the files train writes."""
+    if out.exists() and not out.is_dir():
+        raise TrainError(f"--out {out} exists and is not a directory")
+    if out.is_dir():
+        for name in OUTPUT_NAMES:
+            path = out / name
+            if path.exists() and not path.is_file():
+                raise TrainError(f"--out {out}: {path} exists and is not a regular file, so it cannot be written")
+        if not os.access(out, os.W_OK | os.X_OK):
+            raise TrainError(f"--out {out}: the directory is not writable")
+        return
+    parent = next((p for p in out.absolute().parents if p.exists()), None)
+    if parent is None or not parent.is_dir():
+        raise TrainError(f"--out {out} cannot be created: {parent} is not a directory")
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise TrainError(f"--out {out} cannot be created: {parent} is not writable")
 
 
 def run(args) -> dict:
     """Train as the options say, write the four files, and return the figures it printed."""
-    _check(args)
+    hidden = validate(args)
     digits = args.data in REAL_DATA
     defaults = DIGITS_DEFAULTS if digits else TOY_DEFAULTS
     compile_mode = args.compile if args.compile is not None else defaults["compile"]
@@ -163,7 +239,6 @@ def run(args) -> dict:
             import numpy  # noqa: F401 - checked before training, not after
         except ImportError:
             raise TrainError("chainrule train --compile numpy needs NumPy: pip install 'chainrule[notebooks]'") from None
-    hidden = _hidden(args.hidden if args.hidden is not None else defaults["hidden"])
     epochs = args.epochs if args.epochs is not None else defaults["epochs"]
     X, y = _digits(args.samples, args.seed) if digits else _generated(args)
     classes = list(range(10)) if digits else sorted(set(y))  # a small subset of digits may miss one
@@ -181,6 +256,12 @@ def run(args) -> dict:
     X_train, mean, std = datasets.normalize(X_train)
     X_test, _, _ = datasets.normalize(X_test, mean, std)
     outputs = len(classes) if multiclass else 1
+    check_network(len(X[0]), hidden, outputs)
+    out = pathlib.Path(args.out)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise TrainError(f"--out {out} cannot be created: {err.strerror or err}") from None
     model = MLP(len(X[0]), [*hidden, outputs], activation=args.activation, seed=args.seed)
     lr = args.lr if args.lr is not None else (defaults["adam_lr"] if args.optimizer == "adam" else 0.1)
     optimizer = optim.Adam(model.parameters(), lr=lr) if args.optimizer == "adam" else optim.SGD(model.parameters(), lr=lr)
@@ -196,15 +277,11 @@ def run(args) -> dict:
                   batch_size=args.batch_size or None, progress=not args.no_progress, seed=args.seed,
                   callback=callbacks, compile=compile_mode)  # fmt: skip
     seconds = time.perf_counter() - start
+    _check_converged(history, model)
     train_acc = accuracy(model, X_train, y_train, loss=loss_name)
     test_acc = accuracy(model, X_test, y_test, loss=loss_name)
     print(f"trained in {seconds:.1f} s: train accuracy {train_acc:.1%}, test accuracy {test_acc:.1%}")
 
-    out = pathlib.Path(args.out)
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as err:
-        raise TrainError(f"cannot create {out}: {err.strerror or err}") from None
     files = [(out / "loss.png", lambda path: plots.history(history, path))]
     if digits:  # no plane to draw a boundary in; a neuron reading 64 pixels is too many frames to step through
         files += [
@@ -229,8 +306,11 @@ def run(args) -> dict:
             skipped.append(_skip(path, str(err)))
         except viz.GraphvizNotFoundError:
             skipped.append(_skip(path, _NO_DOT))
+        except (OSError, ValueError) as err:
+            why = err.strerror if isinstance(err, OSError) and err.strerror else str(err)
+            raise TrainError(f"cannot write {path}: {why}", 1) from None
         else:
-            print(f"wrote {path}")
+            print(one_line(f"wrote {path}"))
             written.append(path)
     return {"train_accuracy": train_acc, "test_accuracy": test_acc, "seconds": seconds, "written": written,
             "skipped": skipped}  # fmt: skip
@@ -275,9 +355,18 @@ def _digit_pictures(model, X_test, images_test, y_test, loss_name: str, out: pat
     return [(out / name, lambda path, draw=draw: plots.save(draw(), path)) for name, draw in figures.items()]
 
 
+def _check_converged(history: dict, model) -> None:
+    """Training that ends with an inf or nan loss or weight is a failure (status 1), before anything is written."""
+    bad_epoch = next((i for i, x in enumerate(history["loss"], 1) if not math.isfinite(x)), None)
+    if bad_epoch is None and all(math.isfinite(p.data) for p in model.parameters()):
+        return
+    when = f"the loss became {history['loss'][bad_epoch - 1]} in epoch {bad_epoch}" if bad_epoch else "a weight became inf or nan"
+    raise TrainError(f"training diverged: {when}; try a smaller --lr (nothing was written)", 1)
+
+
 def _skip(path: pathlib.Path, why: str) -> pathlib.Path:
     """Say in one line which file was not written and how to get it."""
-    print(f"skipped {path}: {why}", file=sys.stderr)
+    print(one_line(f"skipped {path}: {why}"), file=sys.stderr)
     return path
 
 
@@ -319,6 +408,8 @@ def _build_parser() -> argparse.ArgumentParser:
         prog="chainrule",
         description="See backpropagation: pictures of the chain rule on a computation graph, "
         "and an MLP trained on a toy dataset.",
+        epilog=EXIT_STATUS,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
@@ -326,10 +417,13 @@ def _build_parser() -> argparse.ArgumentParser:
     train = commands.add_parser(
         "train",
         help="train an MLP on a toy dataset or handwritten digits; write its plots, the model and a backprop step-through",
-        description="Train an MLP with a progress bar, print train/test accuracy, and write "
-        "loss.png, decision_boundary.png, model.json and neuron_backprop.html (and, with --movie, "
-        "a training movie); for --data digits: loss.png, confusion_matrix.png, misclassified.png, "
-        "first_layer_weights.png and model.json.",
+        description="Train an MLP with a progress bar, print train/test accuracy, and write\n"
+        "loss.png, decision_boundary.png, model.json and neuron_backprop.html (and, with --movie,\n"
+        "a training movie); for --data digits: loss.png, confusion_matrix.png, misclassified.png,\n"
+        "first_layer_weights.png and model.json. Every option is checked before any work; a picture\n"
+        "this machine cannot draw is skipped in one line.",
+        epilog=EXIT_STATUS,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     add_arguments(train)
     train.set_defaults(run=_train)
@@ -337,6 +431,7 @@ def _build_parser() -> argparse.ArgumentParser:
         "doctor",
         help="check this installation, one line per dependency; exit status 0 when the core works",
         description=doctor.DESCRIPTION,
+        epilog=doctor.EXIT_STATUS,
     )
     doctor.add_arguments(check)
     check.set_defaults(run=doctor.run)
@@ -347,7 +442,7 @@ def _train(args) -> None:
     try:
         run(args)
     except TrainError as err:
-        raise CommandError(str(err), 2) from None
+        raise CommandError(str(err), err.status) from None
 
 
 def _version() -> str:
@@ -360,14 +455,50 @@ def _version() -> str:
 
 
 def main(argv=None) -> int:
-    """Run the `chainrule` command; returns the exit status (0 when all went well)."""
+    """Run the `chainrule` command; returns the exit status (0 when all went well, see `EXIT_STATUS`).
+
+    Output never fails on a terminal that cannot show a character (it is written as an escape,
+    e.g. ``\\u03b8``), and a reader that stops early (``chainrule --help | head -c1``) ends the
+    command quietly, as the Python documentation recommends for SIGPIPE.
+    """
+    _tolerant_streams()
+    try:
+        try:
+            return _run_command(argv)
+        finally:
+            sys.stdout.flush()  # a closed pipe shows up here, inside the try, not at interpreter exit
+    except BrokenPipeError:
+        _discard_stdout()
+        return 1
+    except KeyboardInterrupt:
+        print("chainrule: interrupted", file=sys.stderr)
+        return 130
+
+
+def _run_command(argv) -> int:
     args = _build_parser().parse_args(argv)
     try:
         status = args.run(args)
     except CommandError as err:
-        print(f"chainrule {args.command}: error: {err}", file=sys.stderr)
+        print(one_line(f"chainrule {args.command}: error: {err}"), file=sys.stderr)
         return err.status
     return status or 0
+
+
+def _tolerant_streams() -> None:
+    """Write characters the terminal's encoding lacks as backslash escapes instead of failing."""
+    for stream in (sys.stdout, sys.stderr):
+        if isinstance(stream, io.TextIOWrapper) and stream.errors == "strict":
+            stream.reconfigure(errors="backslashreplace")
+
+
+def _discard_stdout() -> None:
+    """Point stdout at devnull so Python's final flush finds no broken pipe to complain about."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, io.UnsupportedOperation):  # not a real file (e.g. captured in tests)
+        pass
 
 
 if __name__ == "__main__":

@@ -25,12 +25,13 @@ from autograd._optional import hint
 
 from .module import MLP
 
-__all__ = ["DESCRIPTION", "Check", "add_arguments", "collect", "run"]
+__all__ = ["DESCRIPTION", "EXIT_STATUS", "Check", "add_arguments", "collect", "run"]
 
 DESCRIPTION = ("Print one line for each thing chainrule relies on (its version and location, Python, Graphviz's "
                "dot, matplotlib, tqdm, NumPy, Jupyter, the HIPS autograd clash, the notebooks' kernel). "
                "Exit status 0 when the core works, 1 when it does not; optional parts that are missing are "
                "reported with how to get them, and do not fail it.")  # fmt: skip
+EXIT_STATUS = "exit status: 0 the core works; 1 it does not (the lines marked FAIL say why); 2 a usage mistake."
 _WIDTH = 16  # of the name column
 _TIMEOUT = 60  # seconds for the kernel's Python to import chainrule
 

@@ -114,6 +114,11 @@ class Module:
     def _architecture(self) -> dict:
         raise NotImplementedError(f"{type(self).__name__} has no architecture to save; save its state_dict() instead")
 
+    @classmethod
+    def _parameter_count(cls, arch: dict) -> int:
+        """How many parameters a module of this saved architecture holds, worked out without building it."""
+        raise NotImplementedError(f"{cls.__name__} cannot be loaded from a file")
+
 
 # A parameter's dotted path, read from its end: the MLP, bare Layer and bare Neuron patterns.
 _PARAMETER_PATHS = (
@@ -219,6 +224,10 @@ class Neuron(Module):
     def _from_architecture(cls, arch: dict):
         return cls(_field(arch, "nin"), _activation_name(_field(arch, "activation")), "zeros")
 
+    @classmethod
+    def _parameter_count(cls, arch: dict) -> int:
+        return _count(arch, "nin") + 1
+
     def __repr__(self) -> str:
         return f"Neuron({self.nin}, {self._activation})"
 
@@ -272,6 +281,10 @@ class Layer(Module):
     @classmethod
     def _from_architecture(cls, arch: dict):
         return cls(_field(arch, "nin"), _field(arch, "nout"), _activation_name(_field(arch, "activation")), "zeros")
+
+    @classmethod
+    def _parameter_count(cls, arch: dict) -> int:
+        return _count(arch, "nout") * (_count(arch, "nin") + 1)
 
     def __repr__(self) -> str:
         return f"Layer({self.nin} -> {self.nout} {self.activation})"
@@ -367,6 +380,20 @@ class MLP(Module):
         acts = [_activation_name(a) for a in acts]
         return cls(_field(arch, "nin"), nouts, acts[:-1], acts[-1], "zeros")
 
+    @classmethod
+    def _parameter_count(cls, arch: dict) -> int:
+        nouts = _field(arch, "nouts")
+        if not isinstance(nouts, list):
+            raise TypeError("'nouts' must be a list")
+        if not nouts:
+            raise ValueError("nouts is empty: an MLP needs at least one layer")
+        total, fan_in = 0, _count(arch, "nin")
+        for i, n in enumerate(nouts):
+            _check_count(f"nouts[{i}]", n)
+            total += n * (fan_in + 1)
+            fan_in = n
+        return total
+
     def __repr__(self) -> str:
         return f"MLP({' -> '.join([str(self.nin)] + [f'{l.nout} {l.activation}' for l in self.layers])})"
 
@@ -394,6 +421,12 @@ def _check_input(module, x, nin: int) -> None:
         raise TypeError(f"{module!r} takes a list of {nin} inputs, got {type(x).__name__}") from None
     if n != nin:
         raise ValueError(f"{module!r} takes {nin} inputs, got {n}")
+
+
+def _count(arch: dict, key: str) -> int:
+    n = _field(arch, key)
+    _check_count(key, n)
+    return n
 
 
 def _field(arch: dict, key: str):

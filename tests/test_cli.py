@@ -123,8 +123,10 @@ def test_deep_nesting_fails_cleanly_even_without_the_length_limit(expression):
     (["train", "--hidden", "0"], "--hidden sizes must be at least 1"),
     (["train", "--hidden", "16,x"], "--hidden takes whole numbers"),
     (["train", "--data", "nope"], "invalid choice: 'nope'"),
-    (["train", "--lr", "-1"], "--lr must be a positive number"),
-    (["train", "--epochs", "0"], "--epochs must be at least 1"),
+    (["train", "--lr", "-1"], "--lr must be a finite number > 0"),
+    (["train", "--epochs", "0"], "--epochs must be between 1 and 10000"),
+    (["graph", "x*y", "x=inf", "y=1"], "bad assignment 'x=inf': the value must be a finite number"),
+    (["graph", "x*y", "x=1", "y=nan"], "bad assignment 'y=nan': the value must be a finite number"),
     (["train", "--data", "spiral", "--loss", "hinge"], "use --loss cross_entropy"),
     ([], "required"),
 ])  # fmt: skip
@@ -146,11 +148,69 @@ def test_without_dot_pictures_fail_in_one_line_saying_how_to_install(tmp_path, m
     assert main([*NEURON, "-o", str(tmp_path / "g.dot")]) == 0  # DOT text needs no dot
 
 
-def test_an_unwritable_output_fails_in_one_line(tmp_path, capsys):
+@pytest.mark.parametrize("option", ["-o", "--step-through"])
+def test_an_output_below_a_file_or_naming_a_folder_is_refused_before_any_work(tmp_path, capsys, option):
     blocker = tmp_path / "file"
     blocker.write_text("")
-    assert main([*NEURON, "-o", str(blocker / "g.dot")]) == 1
-    assert _one_line_error(capsys.readouterr().err)
+    suffix = ".dot" if option == "-o" else ".html"
+    folder = tmp_path / f"pictures{suffix}"
+    folder.mkdir()
+    for path, says in [(blocker / f"g{suffix}", f"{blocker} is not a directory"), (folder, "is a directory")]:
+        assert main([*NEURON, option, str(path)]) == 2
+        captured = capsys.readouterr()
+        assert captured.out == "" and _one_line_error(captured.err) and says in captured.err, captured.err
+
+
+def test_an_output_that_fails_while_writing_fails_in_one_line_with_status_1(tmp_path, capsys, monkeypatch):
+    def disk_full(self, data):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(Path, "write_bytes", disk_full)
+    assert main([*NEURON, "-o", str(tmp_path / "g.dot")]) == 1
+    err = capsys.readouterr().err
+    assert _one_line_error(err) and "No space left on device" in err
+
+
+# ---- an expression may start with '-' -------------------------------------------------------------
+@pytest.mark.parametrize("argv, lines", [
+    (["graph", "-x*y", "x=1", "y=2"], ["value = -2", "x.grad = -2", "y.grad = -1"]),
+    (["graph", "-2*x", "x=3"], ["value = -6", "x.grad = -2"]),
+    (["graph", "-x", "x=3"], ["value = -3", "x.grad = -1"]),
+    (["graph", "-tanh(x)", "x=0"], ["value = -0", "x.grad = -1"]),
+    (["graph", "--rankdir", "TB", "-x*y", "x=1", "y=2"], ["value = -2", "x.grad = -2", "y.grad = -1"]),
+    (["graph", "--", "-x*y", "x=1", "y=2"], ["value = -2", "x.grad = -2", "y.grad = -1"]),
+])  # fmt: skip
+def test_an_expression_may_start_with_a_minus_sign(capsys, argv, lines):
+    assert main(argv) == 0
+    assert capsys.readouterr().out.splitlines() == lines
+
+
+def test_short_options_keep_their_meaning_next_to_a_dash_expression(tmp_path, capsys):
+    assert main(["graph", "-x*y", "x=1", "y=2", f"-o{tmp_path / 'a.dot'}"]) == 0
+    assert main(["graph", "-o", str(tmp_path / "b.dot"), "-x*y", "x=1", "y=2"]) == 0
+    assert (tmp_path / "a.dot").read_text().startswith("digraph") and (tmp_path / "b.dot").exists()
+    with pytest.raises(SystemExit) as done:
+        main(["graph", "x", "x=1", "--bogus"])
+    assert done.value.code == 2 and "unrecognized arguments: --bogus" in capsys.readouterr().err
+
+
+# ---- inf and nan: printed, with one warning naming the first operation that made one -------------
+@pytest.mark.parametrize("argv, printed, op", [
+    (["graph", "log(x)*y", "x=0", "y=2"], ["value = -inf", "x.grad = inf", "y.grad = -inf"], "'log'"),
+    (["graph", "sqrt(x)+y", "x=0", "y=2"], ["value = 2", "x.grad = inf", "y.grad = 1"], "'sqrt'"),
+    (["graph", "exp(x)*y", "x=1000", "y=1"], ["value = inf", "x.grad = inf", "y.grad = inf"], "'exp'"),
+])  # fmt: skip
+def test_a_non_finite_result_prints_one_warning_naming_the_first_op_and_exits_0(capsys, argv, printed, op):
+    assert main(argv) == 0
+    captured = capsys.readouterr()
+    assert captured.out.splitlines() == printed
+    assert captured.err.count("\n") == 1 and captured.err.startswith("chainrule graph: warning: ")
+    assert "; detect_anomaly finds it first where " in captured.err and op in captured.err, captured.err
+
+
+def test_a_finite_result_prints_no_warning(capsys):
+    assert main(["graph", "log(x)", "x=2"]) == 0
+    assert capsys.readouterr().err == ""
 
 
 def test_the_evaluator_computes_with_engine_functions_and_labels_variables():

@@ -3,7 +3,10 @@ MLP, reproducibility, the symmetry of zero init, state dicts, save/load, repr.""
 
 import json
 import math
+import os
 import random
+import stat
+import time
 
 import numpy as np
 import pytest
@@ -384,14 +387,212 @@ def test_load_rejects_a_bad_file_with_a_value_error_saying_what_is_wrong(tmp_pat
         path.write_bytes(content)
     else:
         path.write_text(content)
-    with pytest.raises(ValueError, match=message):
+    with pytest.raises(ValueError, match=message) as refused:
         nn.load(path)
+    assert str(path) in str(refused.value) and "\n" not in str(refused.value)
 
 
 def test_the_good_document_used_for_bad_files_loads(tmp_path):
     path = tmp_path / "model.json"
     path.write_text(json.dumps(_good_document()))
     assert repr(nn.load(path)) == "MLP(2 -> 2 relu -> 1 linear)"
+
+
+# ---- load: limits checked before anything is built; every bad file a ValueError naming it ----------
+def _write(tmp_path, text, name="model.json"):
+    path = tmp_path / name
+    path.write_text(text)
+    return path
+
+
+@pytest.mark.parametrize(
+    "architecture",
+    [{"type": "MLP", "nin": 2, "nouts": [1_000_000_000, 1], "activations": ["relu", "linear"]},
+     {"type": "MLP", "nin": 10**7, "nouts": [1], "activations": ["linear"]},
+     {"type": "Layer", "nin": 10**6, "nout": 10**6, "activation": "relu"},
+     {"type": "Neuron", "nin": 10**100, "activation": "relu"}],
+    ids=["a billion-neuron layer", "ten million inputs", "a trillion-weight layer", "a googol inputs"],
+)  # fmt: skip
+def test_an_architecture_over_the_parameter_limit_is_refused_before_anything_is_built(tmp_path, architecture):
+    document = {"format": "chainrule.nn", "version": 1, "architecture": architecture, "state_dict": {}}
+    path = _write(tmp_path, json.dumps(document))  # a small file that asks for a huge model
+    start = time.process_time()
+    with pytest.raises(ValueError, match=r"parameters, more than the limit of 1000000") as refused:
+        nn.load(path)
+    assert str(path) in str(refused.value)
+    assert time.process_time() - start < 5, "refused up front, not after building"
+
+
+def test_the_parameter_limit_is_a_documented_constant_and_overridable(tmp_path):
+    from nn import serialize
+
+    assert serialize.MAX_PARAMETERS == 10**6 and serialize.MAX_FILE_BYTES == 64 * 2**20
+    path = tmp_path / "model.json"
+    MLP(2, [3, 1], seed=0).save(path)  # 13 parameters
+    with pytest.raises(ValueError, match="13 parameters, more than the limit of 12"):
+        nn.load(path, max_parameters=12)
+    assert len(nn.load(path, max_parameters=13).parameters()) == 13
+
+
+def test_a_file_over_the_size_limit_is_refused_before_it_is_read(tmp_path):
+    path = tmp_path / "model.json"
+    MLP(2, [3, 1], seed=0).save(path)
+    size = path.stat().st_size
+    with pytest.raises(ValueError, match=f"the file is {size} bytes, more than the limit of {size - 1}"):
+        nn.load(path, max_bytes=size - 1)
+    assert nn.load(path, max_bytes=size)
+    huge = tmp_path / "huge.json"
+    with open(huge, "wb") as f:
+        f.truncate(64 * 2**20 + 1)  # sparse: 64 MiB and a byte of zeros, never written out
+    with pytest.raises(ValueError, match="more than the limit of 67108864"):
+        nn.load(huge)
+
+
+def test_a_fifo_or_directory_is_refused_without_waiting_for_a_writer(tmp_path):
+    fifo = tmp_path / "fifo.json"
+    os.mkfifo(fifo)
+    with pytest.raises(ValueError, match=f"{fifo}: is a FIFO, not a chainrule model file"):
+        nn.load(fifo)  # opening a FIFO to read would block until someone writes to it
+    with pytest.raises(ValueError, match=f"{tmp_path}: is a directory"):
+        nn.load(tmp_path)
+
+
+@pytest.mark.parametrize("text", ["1e999", "-1e999", "1e400"])
+def test_a_weight_that_overflows_to_inf_is_a_value_error_naming_its_key(tmp_path, text):
+    document = _good_document()
+    document["state_dict"]["layers.0.neurons.1.w.0"] = 0.125
+    path = _write(tmp_path, json.dumps(document).replace("0.125", text))  # Python's json reads 1e999 as inf
+    with pytest.raises(ValueError, match=r"weight 'layers.0.neurons.1.w.0' is -?inf, not a finite number"):
+        nn.load(path)
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [("[" * 100_000 + "]" * 100_000, "nested too deeply"),
+     ('{"format": ' + "[" * 50_000 + "]" * 50_000 + "}", "nested too deeply"),
+     ('{"format": "chainrule.nn", "version": ' + "9" * 5000 + "}", "not a chainrule model file"),
+     (_with(arch_nin=2.0), "nin must be an int"),
+     (_with(arch_nin=123456).replace("123456", "1e999"), "nin must be an int"),
+     (_with(arch_nouts={"a": 1}), "'nouts' must be a list"),
+     (_with(arch_nouts=[2, "1"]), r"nouts\[1\] must be an int"),
+     (_with(arch_nouts=[]), "nouts is empty"),
+     (_with(arch_type=["MLP"] * 1000), "unknown module type"),
+     (_with(architecture=[]), "'architecture' must be a JSON object, got list"),
+     (_with(state_dict="weights"), "'state_dict' must be a JSON object, got string"),
+     (_with(format={"x": "y" * 10_000}), "format tag is"),
+     (_weight([0.5]), "weight 'layers.0.neurons.0.b' must be a number")],
+    ids=["deep list", "deep value", "5000-digit int", "float size", "inf size", "dict sizes", "string size",
+         "no layers", "list type", "list architecture", "string weights", "huge format tag", "list weight"],
+)  # fmt: skip
+def test_every_json_problem_is_a_one_line_value_error_naming_the_file(tmp_path, text, message):
+    path = _write(tmp_path, text)
+    with pytest.raises(ValueError, match=message) as refused:
+        nn.load(path)
+    text = str(refused.value)
+    assert text.startswith(f"{path}: ") and "\n" not in text and len(text) < len(str(path)) + 300
+
+
+def test_weights_that_do_not_match_in_number_say_both_counts(tmp_path):
+    path = _write(tmp_path, _extra_weight())
+    with pytest.raises(ValueError, match="it has 9 parameters, the file holds 10 weights"):
+        nn.load(path)
+
+
+# ---- save: atomic, the umask untouched, symlinks followed, special files left alone ---------------
+def test_save_never_changes_the_process_umask(tmp_path, monkeypatch):
+    def no_umask(mask):
+        raise AssertionError("save changed the process umask (another thread's files could get its mode)")
+
+    monkeypatch.setattr(os, "umask", no_umask)
+    MLP(2, [1], seed=0).save(tmp_path / "m.json")
+    assert nn.load(tmp_path / "m.json")
+
+
+@pytest.mark.parametrize("umask, mode", [(0o022, 0o644), (0o077, 0o600), (0o002, 0o664)])
+def test_a_new_file_gets_the_usual_mode_under_the_umask(tmp_path, umask, mode):
+    old = os.umask(umask)
+    try:
+        MLP(2, [1], seed=0).save(tmp_path / "m.json")
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE((tmp_path / "m.json").stat().st_mode) == mode
+
+
+def test_a_replaced_file_keeps_its_mode(tmp_path):
+    path = tmp_path / "m.json"
+    path.write_text("old")
+    path.chmod(0o640)
+    MLP(2, [1], seed=0).save(path)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o640 and nn.load(path)
+
+
+def test_save_through_a_symlink_replaces_its_target_and_keeps_the_link(tmp_path):
+    (tmp_path / "models").mkdir()
+    target = tmp_path / "models" / "real.json"
+    target.write_text("an older model")
+    link = tmp_path / "latest.json"
+    link.symlink_to(target)
+    model = MLP(2, [2, 1], seed=4)
+    model.save(link)
+    assert link.is_symlink() and os.readlink(link) == str(target)
+    assert nn.load(target).state_dict() == model.state_dict()
+    assert sorted(p.name for p in (tmp_path / "models").iterdir()) == ["real.json"]  # no temporary file left
+
+
+def test_save_through_a_dangling_symlink_creates_its_target(tmp_path):
+    link = tmp_path / "latest.json"
+    link.symlink_to(tmp_path / "new.json")
+    MLP(2, [1], seed=0).save(link)
+    assert link.is_symlink() and nn.load(tmp_path / "new.json")
+
+
+def _special(tmp_path, kind):
+    path = tmp_path / "special"
+    if kind == "directory":
+        path.mkdir()
+        (path / "inside").write_text("keep me")
+    elif kind == "FIFO":
+        os.mkfifo(path)
+    else:  # a link to a character device: saving must neither replace the link nor write to the device
+        path.symlink_to("/dev/null")
+    return path
+
+
+@pytest.mark.parametrize("kind, says", [("directory", "is a directory"), ("FIFO", "is a FIFO"),
+                                        ("device", "is a character device")])  # fmt: skip
+def test_save_refuses_a_directory_fifo_or_device_and_leaves_it_untouched(tmp_path, kind, says):
+    path = _special(tmp_path, kind)
+    before = os.lstat(path)
+    with pytest.raises(ValueError, match=f"{path}: {says}, not a regular file; not saved, and left untouched"):
+        MLP(2, [1], seed=0).save(path)
+    after = os.lstat(path)
+    assert (after.st_ino, after.st_mode, after.st_mtime_ns) == (before.st_ino, before.st_mode, before.st_mtime_ns)
+    if kind == "directory":
+        assert [p.name for p in path.iterdir()] == ["inside"]
+    if kind == "device":
+        assert os.readlink(path) == "/dev/null"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["special"]  # no temporary file left
+
+
+def test_save_errors_name_the_users_path_not_a_temporary_file(tmp_path):
+    path = tmp_path / "no such folder" / "m.json"
+    with pytest.raises(FileNotFoundError) as failed:
+        MLP(2, [1], seed=0).save(path)
+    assert failed.value.filename == str(path) and str(path) in str(failed.value)
+    assert ".tmp" not in str(failed.value)
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root writes anywhere")
+def test_save_into_a_read_only_folder_names_the_users_path(tmp_path):
+    folder = tmp_path / "ro"
+    folder.mkdir()
+    folder.chmod(0o500)
+    try:
+        with pytest.raises(PermissionError) as failed:
+            MLP(2, [1], seed=0).save(folder / "m.json")
+    finally:
+        folder.chmod(0o700)
+    assert failed.value.filename == str(folder / "m.json")
 
 
 def test_to_numpy_with_grad_gives_dW_db_in_the_reference_layout():

@@ -1,12 +1,18 @@
 """`chainrule train` trains, reports accuracy, and writes four files a person can open."""
 
 import json
+import os
+import pathlib
 import re
+import subprocess
+import sys
 
 import pytest
 
 import nn
 from nn.cli import main
+
+REPO = pathlib.Path(__file__).resolve().parent.parent
 
 
 @pytest.mark.parametrize("data, extra", [("moons", []), ("spiral", ["--hidden", "8"])])
@@ -97,3 +103,156 @@ def test_train_compile_numpy_without_numpy_is_one_line(tmp_path, capsys, monkeyp
     assert main(["train", "--compile", "numpy", "--epochs", "1", "--out", str(tmp_path)]) == 2
     err = capsys.readouterr().err.strip()
     assert err.count("\n") == 0 and "pip install 'chainrule[notebooks]'" in err
+
+
+# ---- every option checked before any work ----------------------------------------------------------
+def _status(argv):
+    try:
+        return main(argv)
+    except SystemExit as done:  # argparse's own refusals
+        return done.code
+
+
+def _one_line(text: str) -> bool:
+    return text.count("\n") == 1 and text.startswith("chainrule") and "Traceback" not in text
+
+
+REFUSED = [
+    (["--samples", "1000000000000"], "--samples must be between 8 and 100000, got 1000000000000"),
+    (["--samples", "7"], "--samples must be between 8 and 100000"),
+    (["--hidden", "100000000"], "makes a network of at least 300000001 parameters; the limit is 1000000"),
+    (["--hidden", "710,710,710"], "parameters; the limit is 1000000"),
+    (["--hidden", "300000", "--data", "spiral", "--samples", "30"], "2 -> 300000 -> 3: 1800003 parameters; the limit"),
+    (["--hidden", ",".join(["2"] * 101)], "--hidden lists more than 100 layer sizes"),
+    (["--hidden", "9" * 5000], "--hidden takes whole numbers"),
+    (["--lr", "inf"], "--lr must be a finite number > 0, got inf"),
+    (["--lr", "nan"], "--lr must be a finite number > 0, got nan"),
+    (["--lr", "0"], "--lr must be a finite number > 0, got 0.0"),
+    (["--noise", "1e308"], "--noise must be between 0.0 and 10.0, got 1e+308"),
+    (["--noise", "nan"], "--noise must be between 0.0 and 10.0, got nan"),
+    (["--noise", "-0.1"], "--noise must be between 0.0 and 10.0"),
+    (["--epochs", "1000000000"], "--epochs must be between 1 and 10000"),
+    (["--batch-size", "-1"], "--batch-size must be between 0 and 100000"),
+    (["--batch-size", "100001"], "--batch-size must be between 0 and 100000"),
+    (["--samples", "1e3"], "invalid int value: '1e3'"),
+]
+
+
+@pytest.mark.parametrize("options, message", REFUSED, ids=lambda x: " ".join(x)[:30] if isinstance(x, list) else None)
+def test_a_bad_option_is_refused_in_one_line_with_status_2_before_any_work(tmp_path, capsys, options, message):
+    out = tmp_path / "out"
+    assert _status(["train", "--no-progress", "--out", str(out), *options]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == "", "refused before training (which prints its first line)"
+    assert _one_line(captured.err) and message in captured.err, captured.err
+    assert not out.exists()
+
+
+def test_an_out_that_is_an_existing_file_is_refused_before_training(tmp_path, capsys):
+    blocker = tmp_path / "results"
+    blocker.write_text("my notes")
+    for out in (blocker, blocker / "sub"):
+        assert _status(["train", "--epochs", "1", "--samples", "16", "--no-progress", "--out", str(out)]) == 2
+        captured = capsys.readouterr()
+        assert captured.out == "" and _one_line(captured.err) and str(blocker) in captured.err, captured.err
+    assert blocker.read_text() == "my notes"
+
+
+def test_an_out_holding_a_folder_where_a_result_goes_is_refused_before_training(tmp_path, capsys):
+    (tmp_path / "model.json").mkdir()
+    assert _status(["train", "--epochs", "1", "--samples", "16", "--no-progress", "--out", str(tmp_path)]) == 2
+    captured = capsys.readouterr()
+    assert (
+        captured.out == "" and _one_line(captured.err) and "model.json exists and is not a regular file" in captured.err
+    )
+
+
+def test_an_out_that_does_not_exist_yet_is_created(tmp_path, capsys):
+    out = tmp_path / "a" / "b"
+    assert main(["train", "--epochs", "1", "--samples", "16", "--hidden", "2", "--no-progress", "--out", str(out)]) == 0
+    assert (out / "model.json").is_file()
+
+
+def test_training_that_diverges_fails_in_one_line_with_status_1(tmp_path, capsys):
+    status = main(
+        ["train", "--lr", "1e300", "--epochs", "3", "--samples", "16", "--no-progress", "--out", str(tmp_path)]
+    )
+    captured = capsys.readouterr()
+    assert status == 1 and _one_line(captured.err) and "training diverged" in captured.err and "--lr" in captured.err
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_file_that_cannot_be_written_fails_in_one_line_with_status_1(tmp_path, capsys, monkeypatch):
+    def refuse(module, path):
+        raise PermissionError(13, "Permission denied", str(path))
+
+    monkeypatch.setattr(nn.Module, "save", refuse)
+    status = main(
+        ["train", "--epochs", "1", "--samples", "16", "--hidden", "2", "--no-progress", "--out", str(tmp_path)]
+    )
+    captured = capsys.readouterr()
+    assert status == 1 and _one_line(captured.err), captured.err
+    assert f"cannot write {tmp_path / 'model.json'}: Permission denied" in captured.err
+
+
+@pytest.mark.parametrize("argv", [["--help"], ["train", "--help"], ["graph", "--help"], ["doctor", "--help"]])
+def test_help_documents_the_exit_statuses(capsys, argv):
+    assert _status(argv) == 0
+    text = " ".join(capsys.readouterr().out.split())
+    assert "exit status" in text and all(f"{n} " in text for n in ("0", "1", "2")), text
+
+
+def test_interrupting_ends_in_one_line(monkeypatch, capsys):
+    def interrupted(args):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("nn.cli.run", interrupted)
+    assert main(["train"]) == 130
+    assert capsys.readouterr().err == "chainrule: interrupted\n"
+
+
+# ---- the terminal: a closed pipe, an ASCII-only encoding -------------------------------------------
+def _command(*args, env=None, stdout=subprocess.PIPE):
+    """Start `python -m nn.cli` with stdout block-buffered, as it is for a user (not PYTHONUNBUFFERED)."""
+    environment = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}
+    return subprocess.Popen([sys.executable, "-m", "nn.cli", *args], stdout=stdout, stderr=subprocess.PIPE,
+                            env={**environment, **(env or {})}, cwd=REPO)  # fmt: skip
+
+
+@pytest.mark.parametrize("args", [["--help"], ["graph", "x*y", "x=1", "y=2"], ["graph", "--help"]])
+def test_a_reader_that_stops_early_gets_no_traceback(args):
+    child = _command(*args)
+    child.stdout.close()  # as `| head -c1` does once it has its byte: every write now hits a closed pipe
+    _, err = child.communicate(timeout=60)
+    assert err.decode() == "" and child.returncode in (0, 1)
+
+
+@pytest.mark.parametrize("args, out, err", [
+    (["graph", "θ*2", "θ=1"], "\\u03b8.grad = 2", ""),
+    (["graph", "θ*y", "θ=1"], "", "the variable y has no value"),
+    (["graph", "x+'é'", "x=1"], "", "the string 'é'".encode("ascii", "backslashreplace").decode()),
+])  # fmt: skip
+def test_an_ascii_only_terminal_gets_escapes_not_a_unicode_error(args, out, err):
+    child = _command(*args, env={"PYTHONIOENCODING": "ascii", "LANG": "C", "LC_ALL": "C"})
+    stdout, stderr = (s.decode("ascii") for s in child.communicate(timeout=60))
+    assert "Traceback" not in stderr and "UnicodeEncodeError" not in stderr, stderr
+    assert out in stdout and err in stderr
+    assert child.returncode == (0 if not err else 2)
+
+
+def test_the_readme_states_each_limit_with_the_number_the_code_uses():
+    from nn import cli, serialize
+
+    section = (REPO / "README.md").read_text().split("## Limits and failure behaviour")[1].split("\n## ")[0]
+    for option in ("samples", "epochs", "batch_size"):
+        low, high = cli.LIMITS[option]
+        assert f"| `train --{option.replace('_', '-')}` | {low}" in section and f"to {high} |" in section
+    low, high = cli.LIMITS["noise"]
+    assert f"| `train --noise` | {low:g} to {high:g} |" in section
+    assert f"at most {cli.LIMITS['hidden_layers'][1]} sizes" in section
+    assert (
+        cli.LIMITS["parameters"][1] == serialize.MAX_PARAMETERS == 10**6
+        and "| 10**6 (`nn.serialize.MAX_PARAMETERS`" in section
+    )
+    assert serialize.MAX_FILE_BYTES == 64 * 2**20 and "| 64 MiB (`nn.serialize.MAX_FILE_BYTES`" in section
+    assert "Edge policy" in section
