@@ -39,6 +39,7 @@ def __getattr__(name):
         return viz if name == "viz" else viz.draw
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
+
 __all__ = [
     "Value",
     "parameter",

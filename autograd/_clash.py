@@ -18,8 +18,10 @@ __all__ = ["AutogradClashError", "MARKER", "check", "hips_files", "clash_message
 MARKER = "__chainrule__"  # set by chainrule's autograd/__init__.py; HIPS's has no such name
 # Files and folders HIPS autograd installs into autograd/ that chainrule never ships.
 _HIPS_ONLY = ("tracer.py", "differential_operators.py", "wrap_util.py", "numpy", "scipy", "misc")
-_FIX = ("use a separate virtual environment for each, or, to keep chainrule here, run: "
-        "pip uninstall -y autograd chainrule && pip install chainrule")  # fmt: skip
+_FIX = (
+    "use a separate virtual environment for each, or, to keep chainrule here, run: "
+    "pip uninstall -y autograd chainrule && pip install chainrule"
+)
 
 
 class AutogradClashError(ImportError):
@@ -33,14 +35,18 @@ def hips_files(folders) -> list[str]:
 
 def clash_message(folder) -> str:
     """One line: what is wrong, why, and the exact fix."""
-    return (f"HIPS autograd is installed alongside chainrule (in {folder}): both use the import name "
-            f"'autograd', so each overwrites or hides the other's files; {_FIX}")  # fmt: skip
+    return (
+        f"HIPS autograd is installed alongside chainrule (in {folder}): both use the import name "
+        f"'autograd', so each overwrites or hides the other's files; {_FIX}"
+    )
 
 
 def _incomplete_message(folder) -> str:
-    return (f"chainrule's 'autograd' package in {folder} has lost its __init__.py, as happens when HIPS "
-            f"autograd (which uses the same import name) is uninstalled from an environment that had both; "
-            f"reinstall it: pip install --force-reinstall --no-deps chainrule")  # fmt: skip
+    return (
+        f"chainrule's 'autograd' package in {folder} has lost its __init__.py, as happens when HIPS "
+        f"autograd (which uses the same import name) is uninstalled from an environment that had both; "
+        f"reinstall it: pip install --force-reinstall --no-deps chainrule"
+    )
 
 
 def check(package=None) -> None:

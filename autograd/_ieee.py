@@ -30,7 +30,7 @@ def div(a: float, b: float) -> float:
 def pow(a: float, b: float) -> float:  # noqa: A001 - the math name
     """a ** b as IEEE pow: a negative base to a non-integer power is nan, 0 ** -1 is inf."""
     try:
-        r = a ** b
+        r = a**b
     except ZeroDivisionError:  # 0.0 ** negative
         odd = b == int(b) and int(b) % 2 == 1 if math.isfinite(b) else False
         return math.copysign(_inf, a) if odd else _inf

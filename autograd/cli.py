@@ -26,25 +26,60 @@ from .anomaly import detect_anomaly
 from .engine import Primitive, Value, topological_order
 
 __all__ = [
-    "evaluate", "functions", "first_anomaly", "one_line", "ExpressionError", "CommandError", "Parser", "add_graph_command",
-    "write_output", "check_output_path", "EXIT_STATUS",
-]  # fmt: skip
+    "evaluate",
+    "functions",
+    "first_anomaly",
+    "one_line",
+    "ExpressionError",
+    "CommandError",
+    "Parser",
+    "add_graph_command",
+    "write_output",
+    "check_output_path",
+    "EXIT_STATUS",
+]
 MAX_LENGTH = 2000  # characters in an expression
 MAX_DEPTH = 100  # levels of nesting in its syntax tree
 FORMATS = (".svg", ".png", ".pdf", ".dot")
 
 _BINARY = {ast.Add: ops.add, ast.Sub: ops.sub, ast.Mult: ops.mul, ast.Div: ops.div, ast.Pow: ops.power}
 _UNARY = {ast.USub: ops.neg, ast.UAdd: None}
-_OPERATORS = {ast.FloorDiv: "//", ast.Mod: "%", ast.MatMult: "@", ast.LShift: "<<", ast.RShift: ">>",
-              ast.BitOr: "|", ast.BitXor: "^", ast.BitAnd: "&", ast.Not: "not", ast.Invert: "~"}  # fmt: skip
+_OPERATORS = {
+    ast.FloorDiv: "//",
+    ast.Mod: "%",
+    ast.MatMult: "@",
+    ast.LShift: "<<",
+    ast.RShift: ">>",
+    ast.BitOr: "|",
+    ast.BitXor: "^",
+    ast.BitAnd: "&",
+    ast.Not: "not",
+    ast.Invert: "~",
+}
 _CONSTRUCTS = {
-    ast.Attribute: "attribute access", ast.Subscript: "subscripts", ast.Slice: "slices", ast.Lambda: "lambdas",
-    ast.ListComp: "comprehensions", ast.SetComp: "comprehensions", ast.DictComp: "comprehensions",
-    ast.GeneratorExp: "generator expressions", ast.List: "lists", ast.Tuple: "tuples", ast.Set: "sets",
-    ast.Dict: "dicts", ast.Compare: "comparisons", ast.BoolOp: "'and' and 'or'", ast.IfExp: "if-else expressions",
-    ast.NamedExpr: "':=' assignments", ast.JoinedStr: "f-strings", ast.FormattedValue: "f-strings",
-    ast.Starred: "'*' unpacking", ast.Await: "'await'", ast.Yield: "'yield'", ast.YieldFrom: "'yield'",
-}  # fmt: skip
+    ast.Attribute: "attribute access",
+    ast.Subscript: "subscripts",
+    ast.Slice: "slices",
+    ast.Lambda: "lambdas",
+    ast.ListComp: "comprehensions",
+    ast.SetComp: "comprehensions",
+    ast.DictComp: "comprehensions",
+    ast.GeneratorExp: "generator expressions",
+    ast.List: "lists",
+    ast.Tuple: "tuples",
+    ast.Set: "sets",
+    ast.Dict: "dicts",
+    ast.Compare: "comparisons",
+    ast.BoolOp: "'and' and 'or'",
+    ast.IfExp: "if-else expressions",
+    ast.NamedExpr: "':=' assignments",
+    ast.JoinedStr: "f-strings",
+    ast.FormattedValue: "f-strings",
+    ast.Starred: "'*' unpacking",
+    ast.Await: "'await'",
+    ast.Yield: "'yield'",
+    ast.YieldFrom: "'yield'",
+}
 
 
 class ExpressionError(ValueError):

@@ -348,7 +348,7 @@ class Value:
 
     @property
     def role(self) -> str | None:
-        """"input", "constant" or "parameter" for a leaf (see `parameter`, `constant`); None for a computed node."""
+        """ "input", "constant" or "parameter" for a leaf (see `parameter`, `constant`); None for a computed node."""
         return _LEAF_KINDS.get(self._op)
 
     @property

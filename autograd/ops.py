@@ -20,10 +20,31 @@ from .engine import Primitive, Value, _as_float, _node, constant
 from .extend import primitive
 
 __all__ = [
-    "add", "sub", "mul", "div", "power", "neg", "absolute", "identity",
-    "exp", "log", "sqrt", "tanh", "sigmoid", "relu", "sin", "cos",
-    "sum", "mean", "dot", "logsumexp", "softmax", "log_softmax", "PUBLIC", "export",
-]  # fmt: skip
+    "add",
+    "sub",
+    "mul",
+    "div",
+    "power",
+    "neg",
+    "absolute",
+    "identity",
+    "exp",
+    "log",
+    "sqrt",
+    "tanh",
+    "sigmoid",
+    "relu",
+    "sin",
+    "cos",
+    "sum",
+    "mean",
+    "dot",
+    "logsumexp",
+    "softmax",
+    "log_softmax",
+    "PUBLIC",
+    "export",
+]
 
 # ---- arithmetic ------------------------------------------------------------------------------
 add = primitive("+", derivative=lambda ans, a, b: (1.0, 1.0))(lambda a, b: a + b)
@@ -92,12 +113,12 @@ relu = primitive(
     on_arrays=lambda np: (lambda x: np.where(x < 0.0, 0.0, x), lambda ans, x: np.where(x <= 0.0, 0.0, 1.0)),
     masks=True,
 )(lambda x: 0.0 if x < 0.0 else x)
-sin = primitive(
-    "sin", derivative=lambda ans, x: cos(x), on_arrays=lambda np: (np.sin, lambda ans, x: np.cos(x))
-)(_ieee.sin)
-cos = primitive(
-    "cos", derivative=lambda ans, x: -sin(x), on_arrays=lambda np: (np.cos, lambda ans, x: -np.sin(x))
-)(_ieee.cos)
+sin = primitive("sin", derivative=lambda ans, x: cos(x), on_arrays=lambda np: (np.sin, lambda ans, x: np.cos(x)))(
+    _ieee.sin
+)
+cos = primitive("cos", derivative=lambda ans, x: -sin(x), on_arrays=lambda np: (np.cos, lambda ans, x: -np.sin(x)))(
+    _ieee.cos
+)
 
 
 # ---- fused n-ary nodes: one node however many inputs ----------------------------------------
@@ -118,9 +139,9 @@ def _tuple_text(names) -> str:
 
 
 # inline: the forward rule as a Python expression, for `autograd.compile` (a test checks it against the rule)
-_sum = primitive(
-    "sum", derivative=lambda ans, *xs: (1.0,) * len(xs), inline=lambda *xs: f"total({_tuple_text(xs)})"
-)(_sum_forward)
+_sum = primitive("sum", derivative=lambda ans, *xs: (1.0,) * len(xs), inline=lambda *xs: f"total({_tuple_text(xs)})")(
+    _sum_forward
+)
 _mean = primitive(
     "mean",
     derivative=lambda ans, *xs: (1.0 / len(xs),) * len(xs),
@@ -411,7 +432,17 @@ def _binary_method(op, reflected=False):
 for _name, _op in [("add", add), ("sub", sub), ("mul", mul), ("truediv", div), ("pow", power)]:
     setattr(Value, f"__{_name}__", _binary_method(_op))
     setattr(Value, f"__r{_name}__", _binary_method(_op, reflected=True))
-for _name, _op in [("__neg__", neg), ("__abs__", absolute), ("exp", exp), ("log", log), ("sqrt", sqrt),
-                   ("tanh", tanh), ("sigmoid", sigmoid), ("relu", relu), ("sin", sin), ("cos", cos)]:  # fmt: skip
+for _name, _op in [
+    ("__neg__", neg),
+    ("__abs__", absolute),
+    ("exp", exp),
+    ("log", log),
+    ("sqrt", sqrt),
+    ("tanh", tanh),
+    ("sigmoid", sigmoid),
+    ("relu", relu),
+    ("sin", sin),
+    ("cos", cos),
+]:
     setattr(Value, _name, _unary_method(_op))
 del _name, _op

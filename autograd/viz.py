@@ -29,8 +29,16 @@ from ._optional import require
 from .engine import Value, local_grads, topological_order
 from .functional import gradients
 
-__all__ = ["draw", "step_through", "explore", "StepThrough", "GraphvizNotFoundError", "MAX_NODES",
-           "EXPLODING", "VANISHING"]  # fmt: skip
+__all__ = [
+    "draw",
+    "step_through",
+    "explore",
+    "StepThrough",
+    "GraphvizNotFoundError",
+    "MAX_NODES",
+    "EXPLODING",
+    "VANISHING",
+]
 
 # The one limit on the value nodes a picture may hold: `draw`, `step_through` and
 # `chainrule graph --max-nodes` all default to it. Measured: a 1,000-node step-through takes 1-3 s
@@ -58,15 +66,28 @@ _ROOT_STYLE = {"peripheries": "2", "penwidth": "2", "color": "#b91c1c"}
 _HIGHLIGHT_FILL = "#fb923c"
 _CELL_STYLE = {"filled,dashed": ' STYLE="dashed"'}  # legend cells: HTML tables know dashed, not rounded
 _HIGHLIGHT_EDGE = {"color": "#ea580c", "penwidth": "2.5"}
-_OP_STYLE = {"shape": "ellipse", "style": "filled", "fillcolor": "#e5e7eb", "color": "#6b7280",
-             "fontsize": "10", "margin": "0.04,0.02", "height": "0.3"}  # fmt: skip
+_OP_STYLE = {
+    "shape": "ellipse",
+    "style": "filled",
+    "fillcolor": "#e5e7eb",
+    "color": "#6b7280",
+    "fontsize": "10",
+    "margin": "0.04,0.02",
+    "height": "0.3",
+}
 _BOX_STYLE = {"shape": "box3d", "style": "filled", "fillcolor": "#c7d2fe", "color": "#4338ca"}
 _EDGE_LABEL = {"fontcolor": "#1d4ed8", "fontsize": "9"}
 _SHARE = "#047857"  # a reused node's shares: green text on its out-edges and after its grad
 _STUB_STYLE = {"shape": "plaintext", "fontsize": "9", "fontcolor": "#6b7280"}
 # problems, worst first: the first that applies fills the node; each adds its word to the label
-_PROBLEM_FILL = {"mismatch": "#f0abfc", "nan": "#fca5a5", "inf": "#fca5a5", "exploding": "#fdba74",
-                 "vanishing": "#a5f3fc", "dead": "#d1d5db"}  # fmt: skip
+_PROBLEM_FILL = {
+    "mismatch": "#f0abfc",
+    "nan": "#fca5a5",
+    "inf": "#fca5a5",
+    "exploding": "#fdba74",
+    "vanishing": "#a5f3fc",
+    "dead": "#d1d5db",
+}
 _PROBLEM_TEXT = "#be123c"
 _LEGEND_PROBLEMS = {
     "mismatch": "grad ≠ finite difference (check=True): an op this node feeds has a wrong derivative rule (or a kink)",
@@ -122,8 +143,20 @@ class _Digraph(graphviz.Digraph):
 
 
 # ---- draw --------------------------------------------------------------------------------------
-def draw(root, *, show_grad=True, show_local_grads=False, rankdir="LR", collapse=None, max_nodes=MAX_NODES,
-         highlight=None, legend=True, focus=None, check=False, problems=True) -> graphviz.Digraph:  # fmt: skip
+def draw(
+    root,
+    *,
+    show_grad=True,
+    show_local_grads=False,
+    rankdir="LR",
+    collapse=None,
+    max_nodes=MAX_NODES,
+    highlight=None,
+    legend=True,
+    focus=None,
+    check=False,
+    problems=True,
+) -> graphviz.Digraph:
     """The computation graph of `root` as a `graphviz.Digraph`.
 
     Value nodes show label, data and grad (4 decimals); each op is its own small node. Input,
@@ -179,8 +212,10 @@ def _too_big(size: int, max_nodes: int, collapse) -> ValueError:
         None: "focus=node, collapse='neuron' or collapse='layer' (for nn models) or ",
         "neuron": "collapse='layer' or ",
     }
-    return ValueError(f"the picture would have {size} nodes, more than max_nodes={max_nodes}: "
-                      f"pass {hint.get(collapse, 'focus=node or ')}a bigger max_nodes=")  # fmt: skip
+    return ValueError(
+        f"the picture would have {size} nodes, more than max_nodes={max_nodes}: "
+        f"pass {hint.get(collapse, 'focus=node or ')}a bigger max_nodes="
+    )
 
 
 def _fmt(x: float) -> str:
@@ -437,8 +472,11 @@ class _Scene:
         """(drawn tail id, drawn head id, parent) for each distinct parent of `node` drawn in this picture."""
         path = self.group.get(node)
         head = self.boxes[path] if path is not None else self.op_id(node)
-        return [(self.ids[p], head, p) for p in dict.fromkeys(node.parents)
-                if p in self.kept and (path is None or self.group.get(p) != path)]  # fmt: skip
+        return [
+            (self.ids[p], head, p)
+            for p in dict.fromkeys(node.parents)
+            if p in self.kept and (path is None or self.group.get(p) != path)
+        ]
 
     def shares(self, grad_of) -> dict:
         """Each visible node used by two or more drawn targets (op nodes or boxes), or by a use
@@ -474,9 +512,12 @@ class _Scene:
     ) -> graphviz.Digraph:
         """The picture, with each value node's grad given by `grad_of(node)` (None: blank).
         ``element_ids`` gives every node and edge an SVG id (the step-through's script finds them so)."""
-        g = _Digraph(name="chainrule", graph_attr={"rankdir": rankdir, "fontname": _FONT, "newrank": "true"},
-                     node_attr={"fontname": _FONT, "fontsize": "11", "shape": "box", "margin": "0.06,0.03"},
-                     edge_attr={"fontname": _FONT, "color": "#6b7280", "arrowsize": "0.6"})  # fmt: skip
+        g = _Digraph(
+            name="chainrule",
+            graph_attr={"rankdir": rankdir, "fontname": _FONT, "newrank": "true"},
+            node_attr={"fontname": _FONT, "fontsize": "11", "shape": "box", "margin": "0.06,0.03"},
+            edge_attr={"fontname": _FONT, "color": "#6b7280", "arrowsize": "0.6"},
+        )
         clusters = {path: [] for path in self.boxes}
         box_words = {path: {} for path in self.boxes}
         for node in self.order:
@@ -629,13 +670,18 @@ class _Scene:
                 entries.append(
                     (html.escape(text, quote=False), {**_KIND_STYLE[None], "fillcolor": _PROBLEM_FILL[word]})
                 )
-        cells = "".join(f'<TD BORDER="{a.get("border", "1")}" COLOR="{a["color"]}" BGCOLOR="{a["fillcolor"]}"'
-                        f'{_CELL_STYLE.get(a["style"], "")}>{text}</TD>' for text, a in entries)  # fmt: skip
+        cells = "".join(
+            f'<TD BORDER="{a.get("border", "1")}" COLOR="{a["color"]}" BGCOLOR="{a["fillcolor"]}"'
+            f"{_CELL_STYLE.get(a['style'], '')}>{text}</TD>"
+            for text, a in entries
+        )
         if show_local_grads:
             cells += f'<TD><FONT COLOR="{_EDGE_LABEL["fontcolor"]}">0.1234</FONT> on an edge: ∂out/∂in</TD>'
         if marks.shares:
-            cells += (f'<TD><FONT COLOR="{_SHARE}">green</FONT>: a reused node\'s grad is the sum of its uses\' '
-                      f"shares, grad(out)·∂out/∂in, each on its edge</TD>")  # fmt: skip
+            cells += (
+                f"<TD><FONT COLOR=\"{_SHARE}\">green</FONT>: a reused node's grad is the sum of its uses' "
+                f"shares, grad(out)·∂out/∂in, each on its edge</TD>"
+            )
         key = f'<<TABLE BORDER="0" CELLSPACING="4" CELLPADDING="3"><TR><TD>key:</TD>{cells}</TR></TABLE>>'
         g.attr(label=key, labelloc="b", labeljust="l", fontsize="9")
 
@@ -654,8 +700,10 @@ def step_through(root, *, show_local_grads=True, rankdir="LR", max_nodes=MAX_NOD
     _check_options(root, rankdir, None, max_nodes)
     order = topological_order(root)
     if len(order) > max_nodes:
-        raise ValueError(f"the graph has {len(order)} nodes, more than max_nodes={max_nodes} frames: "
-                         f"pass a bigger max_nodes= to step through it")  # fmt: skip
+        raise ValueError(
+            f"the graph has {len(order)} nodes, more than max_nodes={max_nodes} frames: "
+            f"pass a bigger max_nodes= to step through it"
+        )
     visits = order[::-1]
     grads = dict(zip(visits, gradients(root, visits)))  # this one pass's grads; no .grad is touched
     ids = {node: f"v{i}" for i, node in enumerate(order)}
@@ -740,8 +788,12 @@ class StepThrough:
         sums = {}
         for node, steps in self.plan["sums"]:
             sums[node] = next((text for at, text in reversed(steps) if at <= k), "")
-        return {"lit": self.plan["lit"][k], "grads": {n: at <= k for n, at in self.plan["visit"]}, "sums": sums,
-                "shares": {e: at <= k for e, at in self.plan["shares"]}}  # fmt: skip
+        return {
+            "lit": self.plan["lit"][k],
+            "grads": {n: at <= k for n, at in self.plan["visit"]},
+            "sums": sums,
+            "shares": {e: at <= k for e, at in self.plan["shares"]},
+        }
 
     @property
     def svg(self) -> str:
@@ -760,9 +812,17 @@ class StepThrough:
         text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
         text = text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
         uid = "chainrule-" + hashlib.sha1((svg + text).encode("utf-8")).hexdigest()[:12]
-        return _WIDGET.format(uid=uid, last=len(self) - 1, count=len(self), caption=html.escape(self.captions[0]),
-                              svg=svg, data=text, share=_SHARE, lit=_HIGHLIGHT_FILL,
-                              lit_edge=_HIGHLIGHT_EDGE["color"])  # fmt: skip
+        return _WIDGET.format(
+            uid=uid,
+            last=len(self) - 1,
+            count=len(self),
+            caption=html.escape(self.captions[0]),
+            svg=svg,
+            data=text,
+            share=_SHARE,
+            lit=_HIGHLIGHT_FILL,
+            lit_edge=_HIGHLIGHT_EDGE["color"],
+        )
 
     def save(self, path) -> pathlib.Path:
         """Write a standalone HTML page holding the widget; returns the path."""
@@ -923,5 +983,12 @@ def _slider(widgets, name: str, spec):
     start = start[0] if start else (low + high) / 2
     if not (math.isfinite(low) and math.isfinite(high) and low < high and low <= start <= high):
         raise ValueError(f"explore(): {name}= needs finite low < high and low <= start <= high, got {spec!r}")
-    return widgets.FloatSlider(value=start, min=low, max=high, step=(high - low) / _EXPLORE_STEPS,
-                               description=name, continuous_update=True, readout_format=".3f")  # fmt: skip
+    return widgets.FloatSlider(
+        value=start,
+        min=low,
+        max=high,
+        step=(high - low) / _EXPLORE_STEPS,
+        description=name,
+        continuous_update=True,
+        readout_format=".3f",
+    )

@@ -138,8 +138,12 @@ def demo(width: int, steps: int, unrolled: bool) -> dict:
     y = [2.0 * t - 1.0 for t in labels]
     names = ["eager", "compiled", "numpy"] + (["unrolled"] if unrolled else [])
     theirs, ours = models(width, len(names))
-    makers = {"eager": eager_step, "compiled": lambda m: compiled_step(m, "python"),
-              "numpy": lambda m: compiled_step(m, "numpy"), "unrolled": unrolled_step}  # fmt: skip
+    makers = {
+        "eager": eager_step,
+        "compiled": lambda m: compiled_step(m, "python"),
+        "numpy": lambda m: compiled_step(m, "numpy"),
+        "unrolled": unrolled_step,
+    }
     steps_of = {name: makers[name](model) for name, model in zip(names, ours)}
     times = {name: [] for name in ["micrograd", *names]}
     first = {}
@@ -207,8 +211,14 @@ def big_graph(steps: int = 25_000) -> dict:
     eager_seconds = time.perf_counter() - t
     nodes = len(ag.topological_order(chain(ag.Value(0.3), ag.Value(0.9))))
     assert again == eager and first == ag.value_and_grad(chain, argnums=(0, 1))(0.3, 0.9)
-    return {"nodes": nodes, "first": first_seconds, "again": again_seconds, "eager": eager_seconds,
-            "lines": g.source.count("\n"), "megabytes": len(g.source) / 2**20}  # fmt: skip
+    return {
+        "nodes": nodes,
+        "first": first_seconds,
+        "again": again_seconds,
+        "eager": eager_seconds,
+        "lines": g.source.count("\n"),
+        "megabytes": len(g.source) / 2**20,
+    }
 
 
 def run() -> dict:

@@ -42,6 +42,7 @@ def _import_torch():
     torch = _torch
     return torch
 
+
 CHAIN = 1_000_000
 WIDE = 100_000
 BATCH = 100
@@ -189,7 +190,10 @@ def run() -> dict:
     rows["mlp"] = (ours, theirs)
 
     memory = {
-        "chain": (bytes_per_node(lambda: chain(ag.Value, 100_000)), bytes_per_node(lambda: chain(mg_engine.Value, 100_000))),
+        "chain": (
+            bytes_per_node(lambda: chain(ag.Value, 100_000)),
+            bytes_per_node(lambda: chain(mg_engine.Value, 100_000)),
+        ),
         "wide": (bytes_per_node(lambda: wide_sum_ours(WIDE)), bytes_per_node(lambda: wide_sum_micrograd(WIDE))),
         "mlp": (bytes_per_node(mlp_build(mlp_ours)), bytes_per_node(mlp_build(mlp_micrograd))),
     }
@@ -245,8 +249,10 @@ def report(results) -> str:
     )
     if results["torch"]:
         lines.append("")
-        lines.append(f"PyTorch {torch.__version__} 0-d float64 tensors, the same scalar graphs (a reference point, not a peer: "
-                     f"PyTorch is built for tensors, not scalars):")
+        lines.append(
+            f"PyTorch {torch.__version__} 0-d float64 tensors, the same scalar graphs (a reference point, not a peer: "
+            f"PyTorch is built for tensors, not scalars):"
+        )
         names = {"chain": f"chain v·c, {TORCH_CHAIN:,} steps", "wide": f"wide sum of {WIDE:,} products"}
         for key, (tb, tbk, tn) in results["torch"].items():
             lines.append(f"- {names[key]} ({tn:,} nodes): build {cell(tn, tb)}, backward {cell(tn, tbk)}")

@@ -108,7 +108,9 @@ def run(steps: int) -> dict:
             gap = abs(loss - loss_theirs)
             worst[name] = max(worst[name], gap)
             if not gap <= TOLERANCE:
-                raise AssertionError(f"step {k}: {name} loss {loss!r} differs from micrograd's {loss_theirs!r} by {gap:.3g}")
+                raise AssertionError(
+                    f"step {k}: {name} loss {loss!r} differs from micrograd's {loss_theirs!r} by {gap:.3g}"
+                )
         assert acc == acc_ours, f"step {k}: accuracy {acc_ours} differs from micrograd's {acc}"
         last = (loss_theirs, acc)
     median = {name: statistics.median(ts) for name, ts in times.items()}

@@ -42,9 +42,24 @@ from .serialize import load
 from .train import accuracy, fit, predict
 
 __all__ = [
-    "Module", "Neuron", "Layer", "MLP", "load", "fit", "accuracy", "predict",
-    "activations", "init", "losses", "optim", "datasets", "movie", "plots", "pytorch", "reference",
-]  # fmt: skip
+    "Module",
+    "Neuron",
+    "Layer",
+    "MLP",
+    "load",
+    "fit",
+    "accuracy",
+    "predict",
+    "activations",
+    "init",
+    "losses",
+    "optim",
+    "datasets",
+    "movie",
+    "plots",
+    "pytorch",
+    "reference",
+]
 
 
 def __getattr__(name):

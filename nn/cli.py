@@ -33,8 +33,10 @@ from .train import accuracy, fit, predict, track
 
 __all__ = ["main", "TrainError", "add_arguments", "validate", "run", "LIMITS"]
 
-_NO_DOT = ("it needs Graphviz's 'dot' program, which is not on PATH: install Graphviz ('sudo apt-get install "
-           "graphviz', 'brew install graphviz' or https://graphviz.org/download/)")  # fmt: skip
+_NO_DOT = (
+    "it needs Graphviz's 'dot' program, which is not on PATH: install Graphviz ('sudo apt-get install "
+    "graphviz', 'brew install graphviz' or https://graphviz.org/download/)"
+)
 LOSS_NAMES = {"hinge": "hinge", "bce": "bce_with_logits", "cross_entropy": "cross_entropy"}
 REAL_DATA = ("digits",)
 # Defaults where the two kinds of data differ: the toy sets are generated, digits is fixed.
@@ -60,46 +62,88 @@ class TrainError(Exception):
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--data", choices=sorted(datasets.DATASETS) + list(REAL_DATA), default="moons",
-                        help="the dataset: a generated 2-D toy set, or digits (scikit-learn's 8x8 handwritten "
-                             "digits, 1,797 images) (default moons)")  # fmt: skip
-    parser.add_argument("--samples", type=int, default=None, metavar="N",
-                        help="examples to generate, 8 to 100000 (default 200); for digits, a seeded subset of N "
-                             "images (default all)")  # fmt: skip
+    parser.add_argument(
+        "--data",
+        choices=sorted(datasets.DATASETS) + list(REAL_DATA),
+        default="moons",
+        help="the dataset: a generated 2-D toy set, or digits (scikit-learn's 8x8 handwritten "
+        "digits, 1,797 images) (default moons)",
+    )
+    parser.add_argument(
+        "--samples",
+        type=int,
+        default=None,
+        metavar="N",
+        help="examples to generate, 8 to 100000 (default 200); for digits, a seeded subset of N images (default all)",
+    )
     parser.add_argument("--noise", type=float, default=None, help="the toy dataset's noise, 0 to 10 (default: its own)")
-    parser.add_argument("--hidden", default=None, metavar="SIZES",
-                        help="hidden layer sizes, comma-separated, at most 100 of them and 10**6 parameters in the "
-                             "whole network (default 16,16; 32 for digits)")  # fmt: skip
-    parser.add_argument("--activation", default="relu", choices=("relu", "tanh", "sigmoid", "linear"),
-                        help="hidden activation (default relu)")  # fmt: skip
-    parser.add_argument("--loss", default="auto", choices=("auto", *LOSS_NAMES),
-                        help="hinge or bce (logits) for two classes, cross_entropy for more; auto picks hinge "
-                             "for two classes and cross_entropy for more (default auto)")  # fmt: skip
+    parser.add_argument(
+        "--hidden",
+        default=None,
+        metavar="SIZES",
+        help="hidden layer sizes, comma-separated, at most 100 of them and 10**6 parameters in the "
+        "whole network (default 16,16; 32 for digits)",
+    )
+    parser.add_argument(
+        "--activation",
+        default="relu",
+        choices=("relu", "tanh", "sigmoid", "linear"),
+        help="hidden activation (default relu)",
+    )
+    parser.add_argument(
+        "--loss",
+        default="auto",
+        choices=("auto", *LOSS_NAMES),
+        help="hinge or bce (logits) for two classes, cross_entropy for more; auto picks hinge "
+        "for two classes and cross_entropy for more (default auto)",
+    )
     parser.add_argument("--optimizer", default="adam", choices=("sgd", "adam"), help="default adam")
-    parser.add_argument("--lr", type=float, default=None,
-                        help="learning rate, a finite number > 0 (default 0.02 for adam, 0.01 on digits; 0.1 for "
-                             "sgd)")  # fmt: skip
-    parser.add_argument("--epochs", type=int, default=None,
-                        help="passes over the training set, 1 to 10000 (default 100; 10 for digits)")  # fmt: skip
-    parser.add_argument("--batch-size", type=int, default=32,
-                        help="examples per step, up to 100000; 0 for full batch (default 32)")  # fmt: skip
+    parser.add_argument(
+        "--lr",
+        type=float,
+        default=None,
+        help="learning rate, a finite number > 0 (default 0.02 for adam, 0.01 on digits; 0.1 for sgd)",
+    )
+    parser.add_argument(
+        "--epochs", type=int, default=None, help="passes over the training set, 1 to 10000 (default 100; 10 for digits)"
+    )
+    parser.add_argument(
+        "--batch-size", type=int, default=32, help="examples per step, up to 100000; 0 for full batch (default 32)"
+    )
     parser.add_argument("--seed", type=int, default=0, help="seeds the data, the weights and the batches (default 0)")
-    parser.add_argument("--out", default="out", metavar="DIR",
-                        help="where to write the results: a directory, or a path where one can be made (default out/)")  # fmt: skip
-    parser.add_argument("--compile", default=None, choices=("off", "python", "numpy"),
-                        help="run each step as code written from one traced example: off (build the graph every "
-                             "step; the default, python for digits), python, or numpy (the batch as arrays; needs "
-                             "NumPy)")  # fmt: skip
+    parser.add_argument(
+        "--out",
+        default="out",
+        metavar="DIR",
+        help="where to write the results: a directory, or a path where one can be made (default out/)",
+    )
+    parser.add_argument(
+        "--compile",
+        default=None,
+        choices=("off", "python", "numpy"),
+        help="run each step as code written from one traced example: off (build the graph every "
+        "step; the default, python for digits), python, or numpy (the batch as arrays; needs "
+        "NumPy)",
+    )
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     _add_movie_arguments(parser)
 
 
 def _add_movie_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--movie", default=None, metavar="FILE.html",
-                        help="also write a training movie: one self-contained HTML page replaying the training "
-                             "(network, decision boundary, loss curves) with a slider")  # fmt: skip
-    parser.add_argument("--movie-every", type=int, default=None, metavar="K",
-                        help="record a movie frame every K epochs (default: enough for about 100 frames)")  # fmt: skip
+    parser.add_argument(
+        "--movie",
+        default=None,
+        metavar="FILE.html",
+        help="also write a training movie: one self-contained HTML page replaying the training "
+        "(network, decision boundary, loss curves) with a slider",
+    )
+    parser.add_argument(
+        "--movie-every",
+        type=int,
+        default=None,
+        metavar="K",
+        help="record a movie frame every K epochs (default: enough for about 100 frames)",
+    )
 
 
 def _check_movie(args) -> None:
@@ -131,8 +175,10 @@ def _write_movie(recorded, path: pathlib.Path, title: str) -> pathlib.Path:
     except OSError as err:
         raise CommandError(f"cannot write {path}: {err.strerror or err}", 1) from None
     seconds = recorded.seconds + time.perf_counter() - start
-    print(f"movie: {len(recorded)} frames, {path.stat().st_size / 1e6:.2f} MB, made in {seconds:.1f} s "
-          f"(recording and writing, on top of training)")  # fmt: skip
+    print(
+        f"movie: {len(recorded)} frames, {path.stat().st_size / 1e6:.2f} MB, made in {seconds:.1f} s "
+        f"(recording and writing, on top of training)"
+    )
     return path
 
 
@@ -145,8 +191,15 @@ LIMITS = {
     "hidden_layers": (1, 100),  # how many sizes --hidden lists
     "parameters": (1, serialize.MAX_PARAMETERS),  # of the whole network: every model train writes, nn.load reads
 }
-OUTPUT_NAMES = ("loss.png", "decision_boundary.png", "model.json", "neuron_backprop.html", "confusion_matrix.png",
-                "misclassified.png", "first_layer_weights.png")  # fmt: skip
+OUTPUT_NAMES = (
+    "loss.png",
+    "decision_boundary.png",
+    "model.json",
+    "neuron_backprop.html",
+    "confusion_matrix.png",
+    "misclassified.png",
+    "first_layer_weights.png",
+)
 
 
 def validate(args) -> list[int]:
@@ -186,8 +239,10 @@ def check_network(nin: int | None, hidden: list[int], nout: int | None) -> int:
     limit = LIMITS["parameters"][1]
     if count > limit:
         at_least = "at least " if nin is None else f"{' -> '.join(map(str, sizes))}: "
-        raise TrainError(f"--hidden {','.join(map(str, hidden))} makes a network of {at_least}{count} parameters; "
-                         f"the limit is {limit}")  # fmt: skip
+        raise TrainError(
+            f"--hidden {','.join(map(str, hidden))} makes a network of {at_least}{count} parameters; "
+            f"the limit is {limit}"
+        )
     return count
 
 
@@ -238,7 +293,9 @@ def run(args) -> dict:
         try:
             import numpy  # noqa: F401 - checked before training, not after
         except ImportError:
-            raise TrainError("chainrule train --compile numpy needs NumPy: pip install 'chainrule[notebooks]'") from None
+            raise TrainError(
+                "chainrule train --compile numpy needs NumPy: pip install 'chainrule[notebooks]'"
+            ) from None
     epochs = args.epochs if args.epochs is not None else defaults["epochs"]
     X, y = _digits(args.samples, args.seed) if digits else _generated(args)
     classes = list(range(10)) if digits else sorted(set(y))  # a small subset of digits may miss one
@@ -264,18 +321,32 @@ def run(args) -> dict:
         raise TrainError(f"--out {out} cannot be created: {err.strerror or err}") from None
     model = MLP(len(X[0]), [*hidden, outputs], activation=args.activation, seed=args.seed)
     lr = args.lr if args.lr is not None else (defaults["adam_lr"] if args.optimizer == "adam" else 0.1)
-    optimizer = optim.Adam(model.parameters(), lr=lr) if args.optimizer == "adam" else optim.SGD(model.parameters(), lr=lr)
+    optimizer = (
+        optim.Adam(model.parameters(), lr=lr) if args.optimizer == "adam" else optim.SGD(model.parameters(), lr=lr)
+    )
     loss_name = LOSS_NAMES[loss]
 
-    print(f"training {model!r} on {args.data} ({len(X_train)} train / {len(X_test)} test), "
-          f"{loss} loss, {args.optimizer} lr={lr:g}, {epochs} epochs"
-          + ("" if compile_mode == "off" else f", compiled ({compile_mode})"))  # fmt: skip
+    print(
+        f"training {model!r} on {args.data} ({len(X_train)} train / {len(X_test)} test), "
+        f"{loss} loss, {args.optimizer} lr={lr:g}, {epochs} epochs"
+        + ("" if compile_mode == "off" else f", compiled ({compile_mode})")
+    )
     recorder = _movie(args, epochs, model, X_train, y_train, X_test, y_test, loss_name)
     callbacks = [track(X_test, y_test, loss=loss_name)] + ([recorder] if recorder else [])
     start = time.perf_counter()
-    history = fit(model, X_train, y_train, loss=loss_name, optimizer=optimizer, epochs=epochs,
-                  batch_size=args.batch_size or None, progress=not args.no_progress, seed=args.seed,
-                  callback=callbacks, compile=compile_mode)  # fmt: skip
+    history = fit(
+        model,
+        X_train,
+        y_train,
+        loss=loss_name,
+        optimizer=optimizer,
+        epochs=epochs,
+        batch_size=args.batch_size or None,
+        progress=not args.no_progress,
+        seed=args.seed,
+        callback=callbacks,
+        compile=compile_mode,
+    )
     seconds = time.perf_counter() - start
     _check_converged(history, model)
     train_acc = accuracy(model, X_train, y_train, loss=loss_name)
@@ -290,11 +361,15 @@ def run(args) -> dict:
         ]
     else:
         files += [
-            (out / "decision_boundary.png", lambda path: plots.decision_boundary(
-                model, X_train, y_train, multiclass, path, X_test=X_test, y_test=y_test, loss=loss_name)),
+            (
+                out / "decision_boundary.png",
+                lambda path: plots.decision_boundary(
+                    model, X_train, y_train, multiclass, path, X_test=X_test, y_test=y_test, loss=loss_name
+                ),
+            ),
             (out / "model.json", model.save),
             (out / "neuron_backprop.html", lambda path: _neuron_backprop(model, X_train, path)),
-        ]  # fmt: skip
+        ]
     if recorder is not None:
         title = f"chainrule: training {model!r} on {args.data}, {loss} loss, {args.optimizer} lr={lr:g}"
         files.append((pathlib.Path(args.movie), lambda path: _write_movie(recorder, path, title)))
@@ -312,8 +387,13 @@ def run(args) -> dict:
         else:
             print(one_line(f"wrote {path}"))
             written.append(path)
-    return {"train_accuracy": train_acc, "test_accuracy": test_acc, "seconds": seconds, "written": written,
-            "skipped": skipped}  # fmt: skip
+    return {
+        "train_accuracy": train_acc,
+        "test_accuracy": test_acc,
+        "seconds": seconds,
+        "written": written,
+        "skipped": skipped,
+    }
 
 
 def _generated(args):
@@ -360,7 +440,11 @@ def _check_converged(history: dict, model) -> None:
     bad_epoch = next((i for i, x in enumerate(history["loss"], 1) if not math.isfinite(x)), None)
     if bad_epoch is None and all(math.isfinite(p.data) for p in model.parameters()):
         return
-    when = f"the loss became {history['loss'][bad_epoch - 1]} in epoch {bad_epoch}" if bad_epoch else "a weight became inf or nan"
+    when = (
+        f"the loss became {history['loss'][bad_epoch - 1]} in epoch {bad_epoch}"
+        if bad_epoch
+        else "a weight became inf or nan"
+    )
     raise TrainError(f"training diverged: {when}; try a smaller --lr (nothing was written)", 1)
 
 
@@ -384,9 +468,11 @@ def _neuron_backprop(model, X, path: pathlib.Path) -> pathlib.Path:
     out.backward()
     point = ", ".join(f"{v:.3g}" for v in X[k])
     title = f"backprop through neuron 0 of layer 1 on training example {k}"
-    caption = (f"a1[0] = {neuron.activation}(z1[0]), z1[0] = W1[0,:]·x + b1[0], for training example {k} "
-               f"(counting from 0), x = ({point}) normalised: the first one on which this neuron is active, so the "
-               f"gradient flows back. Each frame is one node of the backward pass.")  # fmt: skip
+    caption = (
+        f"a1[0] = {neuron.activation}(z1[0]), z1[0] = W1[0,:]·x + b1[0], for training example {k} "
+        f"(counting from 0), x = ({point}) normalised: the first one on which this neuron is active, so the "
+        f"gradient flows back. Each frame is one node of the backward pass."
+    )
     return _titled_page(path, title, caption, viz.step_through(out)._repr_html_())
 
 

@@ -27,10 +27,12 @@ from .module import MLP
 
 __all__ = ["DESCRIPTION", "EXIT_STATUS", "Check", "add_arguments", "collect", "run"]
 
-DESCRIPTION = ("Print one line for each thing chainrule relies on (its version and location, Python, Graphviz's "
-               "dot, matplotlib, tqdm, NumPy, Jupyter, the HIPS autograd clash, the notebooks' kernel). "
-               "Exit status 0 when the core works, 1 when it does not; optional parts that are missing are "
-               "reported with how to get them, and do not fail it.")  # fmt: skip
+DESCRIPTION = (
+    "Print one line for each thing chainrule relies on (its version and location, Python, Graphviz's "
+    "dot, matplotlib, tqdm, NumPy, Jupyter, the HIPS autograd clash, the notebooks' kernel). "
+    "Exit status 0 when the core works, 1 when it does not; optional parts that are missing are "
+    "reported with how to get them, and do not fail it."
+)
 EXIT_STATUS = "exit status: 0 the core works; 1 it does not (the lines marked FAIL say why); 2 a usage mistake."
 _WIDTH = 16  # of the name column
 _TIMEOUT = 60  # seconds for the kernel's Python to import chainrule
@@ -66,9 +68,19 @@ def run(args=None) -> int:
 
 def collect() -> list[Check]:
     """Every line of the report, in order."""
-    return [_chainrule(), _python(), _core_engine(), _module("graphviz", "graphviz", core=True),
-            _dot(), _module("tqdm", "tqdm", core=True), _module("matplotlib", "matplotlib"),
-            _module("numpy", "NumPy"), _jupyter(), _hips(), _kernel()]  # fmt: skip
+    return [
+        _chainrule(),
+        _python(),
+        _core_engine(),
+        _module("graphviz", "graphviz", core=True),
+        _dot(),
+        _module("tqdm", "tqdm", core=True),
+        _module("matplotlib", "matplotlib"),
+        _module("numpy", "NumPy"),
+        _jupyter(),
+        _hips(),
+        _kernel(),
+    ]
 
 
 def _version(dist: str):
@@ -105,7 +117,9 @@ def _core_engine() -> Check:
         return Check("engine", False, f"{type(err).__name__}: {err}", core=True)
     if abs(w.grad - expected) > 1e-12:
         return Check("engine", False, f"d tanh(w*x+b)/dw = {w.grad!r}, expected {expected!r}", core=True)
-    return Check("engine", True, "backward() gives the closed-form gradient; nn builds and backpropagates an MLP", core=True)
+    return Check(
+        "engine", True, "backward() gives the closed-form gradient; nn builds and backpropagates an MLP", core=True
+    )
 
 
 def _module(name: str, label: str, core: bool = False) -> Check:
@@ -121,8 +135,12 @@ def _module(name: str, label: str, core: bool = False) -> Check:
 def _dot() -> Check:
     path = shutil.which("dot")
     if path is None:
-        return Check("Graphviz dot", False, "not on PATH: pictures cannot be rendered; install Graphviz "
-                                            "('sudo apt-get install graphviz', 'brew install graphviz')")  # fmt: skip
+        return Check(
+            "Graphviz dot",
+            False,
+            "not on PATH: pictures cannot be rendered; install Graphviz "
+            "('sudo apt-get install graphviz', 'brew install graphviz')",
+        )
     try:
         done = subprocess.run([path, "-V"], capture_output=True, text=True, timeout=_TIMEOUT)
     except (OSError, subprocess.TimeoutExpired) as err:
@@ -137,8 +155,12 @@ def _jupyter() -> Check:
         version = _version(name)
         (found if version else missing).append(f"{name} {version}" if version else name)
     if missing:
-        return Check("Jupyter", False, f"{', '.join(missing)} not installed: {hint('ipykernel')}"
-                                       + (f" (found {', '.join(found)})" if found else ""))  # fmt: skip
+        return Check(
+            "Jupyter",
+            False,
+            f"{', '.join(missing)} not installed: {hint('ipykernel')}"
+            + (f" (found {', '.join(found)})" if found else ""),
+        )
     return Check("Jupyter", True, ", ".join(found) + " (progress bars show as widgets)")
 
 
@@ -148,11 +170,18 @@ def _hips() -> Check:
     try:
         dist = importlib.metadata.distribution("autograd")
     except importlib.metadata.PackageNotFoundError:
-        return Check("HIPS autograd", True, f"not installed: the import name 'autograd' is chainrule's ({folder})", core=True)
+        return Check(
+            "HIPS autograd", True, f"not installed: the import name 'autograd' is chainrule's ({folder})", core=True
+        )
     where = pathlib.Path(dist.locate_file("autograd"))
-    return Check("HIPS autograd", True, f"{dist.version} is also installed, in {where}, and hidden by chainrule's "
-                                        f"{folder}; both use the import name 'autograd': keep them in separate "
-                                        f"virtual environments", core=True)  # fmt: skip
+    return Check(
+        "HIPS autograd",
+        True,
+        f"{dist.version} is also installed, in {where}, and hidden by chainrule's "
+        f"{folder}; both use the import name 'autograd': keep them in separate "
+        f"virtual environments",
+        core=True,
+    )
 
 
 def _kernel() -> Check:
@@ -170,8 +199,9 @@ def _kernel() -> Check:
         python = sys.executable  # what jupyter_client runs for these names: the Python that starts the kernel
     code = "import autograd, nn; print(autograd.__file__)"
     try:  # from a neutral folder, so a source tree in the current one cannot stand in for an install
-        done = subprocess.run([python, "-c", code], capture_output=True, text=True, timeout=_TIMEOUT,
-                              cwd=tempfile.gettempdir())  # fmt: skip
+        done = subprocess.run(
+            [python, "-c", code], capture_output=True, text=True, timeout=_TIMEOUT, cwd=tempfile.gettempdir()
+        )
     except (OSError, subprocess.TimeoutExpired) as err:
         return Check("notebook kernel", False, f"python3 kernel ({python}) does not run: {err}")
     if done.returncode != 0:

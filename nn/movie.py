@@ -99,8 +99,12 @@ class Movie:
         """Loss and accuracy on the train and test sets at the model's current weights."""
         train = _train.evaluate(self.model, self.X, self.y, self._loss_arg)
         test = _train.evaluate(self.model, self.X_test, self.y_test, self._loss_arg) if self.X_test else {}
-        return {"loss": train["loss"], "accuracy": train["accuracy"], "test_loss": test.get("loss"),
-                "test_accuracy": test.get("accuracy")}  # fmt: skip
+        return {
+            "loss": train["loss"],
+            "accuracy": train["accuracy"],
+            "test_loss": test.get("loss"),
+            "test_accuracy": test.get("accuracy"),
+        }
 
     def _figures(self, epoch: int) -> dict:
         """The epoch's figures as `fit` reported them (the test ones as recorded after it)."""
@@ -118,8 +122,13 @@ class Movie:
                 weights += [w.data for w in neuron.w]
                 biases.append(neuron.b.data)
                 grads.append(math.sqrt(sum(p.grad * p.grad for p in (*neuron.w, neuron.b))))
-        frame = {"epoch": epoch, "w": _rounded(weights), "b": _rounded(biases), "g": _rounded(grads),
-                 **{k: _finite_or_none(v) for k, v in figures.items()}}  # fmt: skip
+        frame = {
+            "epoch": epoch,
+            "w": _rounded(weights),
+            "b": _rounded(biases),
+            "g": _rounded(grads),
+            **{k: _finite_or_none(v) for k, v in figures.items()},
+        }
         if self.plane is not None:
             frame["plane"] = self._plane_image()
         self.frames.append(frame)
@@ -255,24 +264,30 @@ def _graph_svg(layout, data) -> str:
     for l in range(1, len(sizes)):  # edges in the frames' weight order: layer, neuron j, input i
         for j, (x2, y2, _) in enumerate(layout[l]):
             for i, (x1, y1, _) in enumerate(layout[l - 1]):
-                lines.append(f'<line data-mv="edge" x1="{x1:.1f}" y1="{y1:.1f}" x2="{x2:.1f}" y2="{y2:.1f}">'
-                             f"<title>W{l}[{j},{i}]</title></line>")  # fmt: skip
+                lines.append(
+                    f'<line data-mv="edge" x1="{x1:.1f}" y1="{y1:.1f}" x2="{x2:.1f}" y2="{y2:.1f}">'
+                    f"<title>W{l}[{j},{i}]</title></line>"
+                )
     for i, (x, y, r) in enumerate(layout[0]):
         nodes.append(f'<circle data-mv="input" cx="{x:.1f}" cy="{y:.1f}" r="{r:.1f}"><title>x{i}</title></circle>')
         if len(layout[0]) <= 16:
             texts.append(f'<text x="{x - r - 4:.1f}" y="{y + 4:.1f}" text-anchor="end">x{i}</text>')
     for l in range(1, len(sizes)):
         for j, (x, y, r) in enumerate(layout[l]):
-            nodes.append(f'<circle data-mv="neuron" cx="{x:.1f}" cy="{y:.1f}" r="{r:.1f}">'
-                         f"<title>layer {l}, neuron {j}: W{l}[{j},·], b{l}[{j}]</title></circle>")  # fmt: skip
+            nodes.append(
+                f'<circle data-mv="neuron" cx="{x:.1f}" cy="{y:.1f}" r="{r:.1f}">'
+                f"<title>layer {l}, neuron {j}: W{l}[{j},·], b{l}[{j}]</title></circle>"
+            )
     for c, column in enumerate(layout):
         name = "inputs" if c == 0 else f"layer {c} · {acts[c - 1]}"
         texts.append(
             f'<text x="{column[0][0]:.1f}" y="{_GRAPH_H - 14}" text-anchor="middle">{html.escape(name)}</text>'
         )
-    return (f'<svg data-mv="graph" viewBox="0 0 {_GRAPH_W} {_GRAPH_H}" role="img" aria-label="the network">'
-            f'<g class="edges">{"".join(lines)}</g><g class="nodes">{"".join(nodes)}</g>'
-            f'<g class="labels">{"".join(texts)}</g></svg>')  # fmt: skip
+    return (
+        f'<svg data-mv="graph" viewBox="0 0 {_GRAPH_W} {_GRAPH_H}" role="img" aria-label="the network">'
+        f'<g class="edges">{"".join(lines)}</g><g class="nodes">{"".join(nodes)}</g>'
+        f'<g class="labels">{"".join(texts)}</g></svg>'
+    )
 
 
 def _plane_html(data) -> str:
@@ -299,8 +314,10 @@ def _plane_html(data) -> str:
         _, y = px(x0, v)
         ticks.append(f'<text x="-4" y="{y + 3:.1f}" text-anchor="end">{v:g}</text>')
     classes = data["classes"]
-    legend = "".join(f'<span><i class="swatch" style="background:{_plots.CLASS_COLOURS[k % 10]}"></i>class {k}</span>'
-                     for k in range(classes))  # fmt: skip
+    legend = "".join(
+        f'<span><i class="swatch" style="background:{_plots.CLASS_COLOURS[k % 10]}"></i>class {k}</span>'
+        for k in range(classes)
+    )
     shade = html.escape(data["shade_meaning"])
     return f"""<div class="plane" style="width:{size}px;height:{size}px">
 <canvas data-mv="plane" width="{data["grid"]}" height="{data["grid"]}" style="width:{size}px;height:{size}px"></canvas>
@@ -343,20 +360,26 @@ def _curves_svg(data) -> str:
             pts = [xy(e, v) for e, v in enumerate(curves[key]) if v is not None]
             if pts:
                 paths.append(f'<polyline class="{cls}" points="{" ".join(f"{x:.1f},{y:.1f}" for x, y in pts)}"/>')
-        axis = (f'<line class="axis" x1="{left}" y1="{up + h}" x2="{left + w}" y2="{up + h}"/>'
-                f'<line class="axis" x1="{left}" y1="{up}" x2="{left}" y2="{up + h}"/>'
-                f'<text x="{left - 4}" y="{up + 4}" text-anchor="end">{top:.3g}</text>'
-                f'<text x="{left - 4}" y="{up + h}" text-anchor="end">0</text>'
-                f'<text x="{left}" y="{up + h + 12}" text-anchor="middle">0</text>'
-                f'<text x="{left + w}" y="{up + h + 12}" text-anchor="middle">{epochs}</text>'
-                f'<text x="{left + w / 2}" y="{up + h + 22}" text-anchor="middle">epoch</text>'
-                f'<text transform="translate(11,{up + h / 2}) rotate(-90)" text-anchor="middle">{name}</text>')  # fmt: skip
+        axis = (
+            f'<line class="axis" x1="{left}" y1="{up + h}" x2="{left + w}" y2="{up + h}"/>'
+            f'<line class="axis" x1="{left}" y1="{up}" x2="{left}" y2="{up + h}"/>'
+            f'<text x="{left - 4}" y="{up + 4}" text-anchor="end">{top:.3g}</text>'
+            f'<text x="{left - 4}" y="{up + h}" text-anchor="end">0</text>'
+            f'<text x="{left}" y="{up + h + 12}" text-anchor="middle">0</text>'
+            f'<text x="{left + w}" y="{up + h + 12}" text-anchor="middle">{epochs}</text>'
+            f'<text x="{left + w / 2}" y="{up + h + 22}" text-anchor="middle">epoch</text>'
+            f'<text transform="translate(11,{up + h / 2}) rotate(-90)" text-anchor="middle">{name}</text>'
+        )
         cursor = f'<line data-mv="cursor" class="cursor" x1="{left}" y1="{up}" x2="{left}" y2="{up + h}"/>'
-        charts.append(f'<svg data-mv="chart-{name}" data-left="{left}" data-width="{w}" data-epochs="{epochs}" '
-                      f'viewBox="0 0 {_CURVE_W} {_CURVE_H}">{axis}{"".join(paths)}{cursor}</svg>')  # fmt: skip
-    key = ('<div class="legend"><span><svg width="22" height="8"><line class="train" x1="0" y1="4" x2="22" y2="4"/></svg>'
-           'train (mean over the epoch\'s batches)</span><span><svg width="22" height="8"><line class="test" x1="0" '
-           'y1="4" x2="22" y2="4"/></svg>test (at the epoch\'s end)</span></div>')  # fmt: skip
+        charts.append(
+            f'<svg data-mv="chart-{name}" data-left="{left}" data-width="{w}" data-epochs="{epochs}" '
+            f'viewBox="0 0 {_CURVE_W} {_CURVE_H}">{axis}{"".join(paths)}{cursor}</svg>'
+        )
+    key = (
+        '<div class="legend"><span><svg width="22" height="8"><line class="train" x1="0" y1="4" x2="22" y2="4"/></svg>'
+        'train (mean over the epoch\'s batches)</span><span><svg width="22" height="8"><line class="test" x1="0" '
+        'y1="4" x2="22" y2="4"/></svg>test (at the epoch\'s end)</span></div>'
+    )
     return "".join(charts) + key
 
 

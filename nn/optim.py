@@ -20,7 +20,9 @@ class Optimizer:
 
     def __init__(self, params, lr: float):
         if isinstance(params, Value) or not hasattr(params, "__iter__"):
-            raise TypeError(f"params must be an iterable of Values (e.g. model.parameters()), got {type(params).__name__}")
+            raise TypeError(
+                f"params must be an iterable of Values (e.g. model.parameters()), got {type(params).__name__}"
+            )
         self.params = list(params)
         if not self.params:
             raise ValueError("params is empty: nothing to optimise")

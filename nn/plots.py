@@ -34,8 +34,18 @@ __all__ = [
 ]
 
 # One colour per class (matplotlib's tab10), shared by shading, points and legend.
-CLASS_COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f",
-                 "#bcbd22", "#17becf")  # fmt: skip
+CLASS_COLOURS = (
+    "#1f77b4",
+    "#d62728",
+    "#2ca02c",
+    "#ff7f0e",
+    "#9467bd",
+    "#8c564b",
+    "#e377c2",
+    "#7f7f7f",
+    "#bcbd22",
+    "#17becf",
+)
 
 
 def history(hist: dict, path: pathlib.Path) -> pathlib.Path:
@@ -56,8 +66,13 @@ def _history_figure(hist: dict):
         ax.plot(epochs, _finite(hist[key]), color="tab:blue", label="train (mean over the epoch's batches)")
         test = hist.get(f"test_{key}")
         if test:
-            ax.plot(range(1, len(test) + 1), _finite(test), color="tab:orange", linestyle="--",
-                    label="test (at the epoch's end)")  # fmt: skip
+            ax.plot(
+                range(1, len(test) + 1),
+                _finite(test),
+                color="tab:orange",
+                linestyle="--",
+                label="test (at the epoch's end)",
+            )
         ax.set_xlabel("epoch")
         ax.set_ylabel(ylabel)
         ax.grid(alpha=0.3)
@@ -73,8 +88,9 @@ def _history_figure(hist: dict):
     return fig
 
 
-def decision_boundary(model, X, y, multiclass: bool, path: pathlib.Path, steps: int = 200, *, X_test=None,
-                      y_test=None, loss="auto") -> pathlib.Path:  # fmt: skip
+def decision_boundary(
+    model, X, y, multiclass: bool, path: pathlib.Path, steps: int = 200, *, X_test=None, y_test=None, loss="auto"
+) -> pathlib.Path:
     """What the model predicts over the plane of its two inputs, with the points, as a PNG.
 
     Two classes: the shade is `nn.train.readout`'s (P(class 1), or the hinge score clipped to
@@ -118,8 +134,11 @@ def _boundary_figure(model, X, y, multiclass, steps, X_test, y_test, loss):
         bar = fig.colorbar(filled, ax=ax, ticks=[0, 0.25, 0.5, 0.75, 1])
         if name == "hinge":
             bar.set_ticklabels(["−1", "−0.5", "0", "0.5", "1"])
-        bar.set_label(_train.SHADE_MEANING.get(name, "shade") + "; black line: 0.5 (the boundary)"
-                      if name != "hinge" else "hinge score s, clipped to [−1, 1]; black line: s = 0")  # fmt: skip
+        bar.set_label(
+            _train.SHADE_MEANING.get(name, "shade") + "; black line: 0.5 (the boundary)"
+            if name != "hinge"
+            else "hinge score s, clipped to [−1, 1]; black line: s = 0"
+        )
     _scatter(ax, X, y, "o", "train", filled=True, binary=not multiclass)
     if X_test:
         _scatter(ax, X_test, y_test, "^", "test", filled=False, binary=not multiclass)
@@ -189,8 +208,10 @@ def _outputs_floats(model, cells):
     layers = getattr(model, "layers", None)
     if not layers or any(layer.activation not in rules for layer in layers):
         return None
-    weights = [([[w.data for w in n.w] for n in layer.neurons], [n.b.data for n in layer.neurons], rules[layer.activation])
-               for layer in layers]  # fmt: skip
+    weights = [
+        ([[w.data for w in n.w] for n in layer.neurons], [n.b.data for n in layer.neurons], rules[layer.activation])
+        for layer in layers
+    ]
     outputs = []
     for x in cells:
         for W, b, g in weights:
@@ -212,15 +233,42 @@ def _scatter(ax, X, y, marker, what, filled, binary) -> None:
 def _legend(ax, plt, n_classes, has_test) -> None:
     from matplotlib.lines import Line2D
 
-    handles = [Line2D([], [], marker="s", linestyle="", markersize=9, markerfacecolor=CLASS_COLOURS[k % 10],
-                      markeredgecolor="none", label=f"class {k}") for k in range(n_classes)]  # fmt: skip
+    handles = [
+        Line2D(
+            [],
+            [],
+            marker="s",
+            linestyle="",
+            markersize=9,
+            markerfacecolor=CLASS_COLOURS[k % 10],
+            markeredgecolor="none",
+            label=f"class {k}",
+        )
+        for k in range(n_classes)
+    ]
     handles.append(Line2D([], [], marker="o", linestyle="", color="grey", markeredgecolor="k", label="train point"))
     if has_test:
-        handles.append(Line2D([], [], marker="^", linestyle="", markerfacecolor="white", markeredgecolor="grey",
-                              markeredgewidth=1.4, label="test point"))  # fmt: skip
+        handles.append(
+            Line2D(
+                [],
+                [],
+                marker="^",
+                linestyle="",
+                markerfacecolor="white",
+                markeredgecolor="grey",
+                markeredgewidth=1.4,
+                label="test point",
+            )
+        )
     handles.append(Line2D([], [], color="k", linewidth=1.5, label="decision boundary"))
-    ax.legend(handles=handles, fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.13), ncol=min(len(handles), 4),
-              frameon=False)  # fmt: skip
+    ax.legend(
+        handles=handles,
+        fontsize=8,
+        loc="upper center",
+        bbox_to_anchor=(0.5, -0.13),
+        ncol=min(len(handles), 4),
+        frameon=False,
+    )
 
 
 def _rgb(colour: str) -> tuple:

@@ -95,8 +95,7 @@ def _check_network(Ws, bs, activations, X):
         if W.shape[1] != n_prev:
             raise ValueError(
                 f"Ws[{i}] (W of layer {i + 1}) has shape {W.shape}, expected "
-                f"({W.shape[0]}, {n_prev}) = (n_{i + 1}, n_{i}) to match "
-                + ("X" if i == 0 else f"Ws[{i - 1}]")
+                f"({W.shape[0]}, {n_prev}) = (n_{i + 1}, n_{i}) to match " + ("X" if i == 0 else f"Ws[{i - 1}]")
             )
         if b.shape != (W.shape[0], 1):
             raise ValueError(
@@ -116,8 +115,7 @@ def _check_targets(name: str, A_L: np.ndarray, Y) -> np.ndarray:
     if name == "cross_entropy" and Y.ndim == 1:
         if Y.shape != (m,) or not np.issubdtype(Y.dtype, np.integer):
             raise ValueError(
-                f"integer labels must have shape ({m},) and an integer dtype, "
-                f"got shape {Y.shape} dtype {Y.dtype}"
+                f"integer labels must have shape ({m},) and an integer dtype, got shape {Y.shape} dtype {Y.dtype}"
             )
         if Y.size and (Y.min() < 0 or Y.max() >= K):
             raise ValueError(f"labels must lie in [0, {K}), got min {Y.min()} max {Y.max()}")

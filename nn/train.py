@@ -33,8 +33,17 @@ _TRACED_TARGETS = ("mse", "hinge")  # linear in their targets: one trace serves 
 
 
 def fit(
-    model, X, y, loss="auto", optimizer=None, epochs: int = 100, batch_size=None, progress: bool = True, seed=None,
-    callback=None, compile=False,  # noqa: A002 - the option's natural name
+    model,
+    X,
+    y,
+    loss="auto",
+    optimizer=None,
+    epochs: int = 100,
+    batch_size=None,
+    progress: bool = True,
+    seed=None,
+    callback=None,
+    compile=False,  # noqa: A002 - the option's natural name
 ):
     """Train ``model`` on (X, y) and return the history {"loss": [...], "accuracy": [...]}, one entry per epoch.
 
@@ -69,14 +78,18 @@ def fit(
         raise ValueError("X is empty: nothing to train on")
     if isinstance(epochs, bool) or not isinstance(epochs, numbers.Integral) or epochs < 0:
         raise ValueError(f"epochs must be an int >= 0, got {epochs!r}")
-    if batch_size is not None and (isinstance(batch_size, bool) or not isinstance(batch_size, numbers.Integral) or batch_size < 1):
+    if batch_size is not None and (
+        isinstance(batch_size, bool) or not isinstance(batch_size, numbers.Integral) or batch_size < 1
+    ):
         raise ValueError(f"batch_size must be None (full batch) or an int >= 1, got {batch_size!r}")
     if compile not in _COMPILE_MODES:
         raise ValueError(f"compile must be False, True, 'off', 'python' or 'numpy', got {compile!r}")
     name, loss_fn = _resolve_loss(model, loss)
     mode = _COMPILE_MODES[compile]
     if mode is not None and name is None:
-        raise ValueError("fit(compile=...) needs a named loss (a mean over examples), not a function; use compile=False")
+        raise ValueError(
+            "fit(compile=...) needs a named loss (a mean over examples), not a function; use compile=False"
+        )
     y = _targets_for(name, y)
     correct = _correct_fn(name, y)
     if optimizer is None:

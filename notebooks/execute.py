@@ -30,8 +30,14 @@ def main(names=()) -> int:
     """Every notebook here, or only those named (e.g. 05_seeing_backprop.ipynb)."""
     for path in [HERE / name for name in names] or sorted(HERE.glob("*.ipynb")):
         nb = nbformat.read(path, as_version=4)
-        NotebookClient(nb, timeout=120, kernel_name="python3", record_timing=False, store_widget_state=False,
-                       resources={"metadata": {"path": str(HERE)}}).execute()  # fmt: skip
+        NotebookClient(
+            nb,
+            timeout=120,
+            kernel_name="python3",
+            record_timing=False,
+            store_widget_state=False,
+            resources={"metadata": {"path": str(HERE)}},
+        ).execute()
         for cell in nb.cells:
             cell.metadata.pop("execution", None)
             if cell.cell_type == "code":

@@ -72,8 +72,10 @@ def screenshot(steps, frame: int, path: pathlib.Path) -> None:
         browser = p.chromium.launch(executable_path=chromium, args=["--no-sandbox", "--headless"])
         page = browser.new_page(viewport={"width": 900, "height": 270})
         page.goto(page_path.as_uri())
-        page.evaluate(f"() => {{ const s = document.querySelector('[data-cr=\"slider\"]'); s.value = {frame};"
-                      " s.dispatchEvent(new Event('input')); }")  # fmt: skip
+        page.evaluate(
+            f"() => {{ const s = document.querySelector('[data-cr=\"slider\"]'); s.value = {frame};"
+            " s.dispatchEvent(new Event('input')); }"
+        )
         page.screenshot(path=str(path))
         browser.close()
 

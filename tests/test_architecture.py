@@ -92,7 +92,9 @@ def test_imports_point_to_the_same_floor_or_lower(name):
 
 
 def test_autograd_never_imports_nn():
-    assert {(m, t) for m, ts in GRAPH.items() if m.startswith("autograd") for t in ts if t.split(".")[0] == "nn"} == set()
+    assert {
+        (m, t) for m, ts in GRAPH.items() if m.startswith("autograd") for t in ts if t.split(".")[0] == "nn"
+    } == set()
 
 
 def test_the_engine_imports_nothing_of_the_project_but_ieee_floats():

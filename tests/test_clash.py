@@ -19,8 +19,14 @@ ROOT = pathlib.Path(__file__).resolve().parents[1]
 # The shape of HIPS autograd's package: its own __init__ and extend (the two files both ship),
 # and files chainrule never has.
 HIPS_INIT = "from .differential_operators import grad\nfrom . import tracer\n"
-HIPS_FILES = {"differential_operators.py": "def grad(f):\n    return f\n", "tracer.py": "", "core.py": "",
-              "extend.py": "from .tracer import *\n", "numpy/__init__.py": "", "scipy/__init__.py": ""}  # fmt: skip
+HIPS_FILES = {
+    "differential_operators.py": "def grad(f):\n    return f\n",
+    "tracer.py": "",
+    "core.py": "",
+    "extend.py": "from .tracer import *\n",
+    "numpy/__init__.py": "",
+    "scipy/__init__.py": "",
+}
 FIX = "pip uninstall -y autograd chainrule && pip install chainrule"
 
 

@@ -17,8 +17,9 @@ NEURON = ["graph", "tanh(w*x + b)", "w=-0.5", "x=2", "b=0.1"]
 
 def _chainrule(*args, cwd, env=None):
     """Run the command line in a fresh interpreter, as a user would."""
-    return subprocess.run([sys.executable, "-m", "nn.cli", *args], cwd=cwd, env=env,
-                          capture_output=True, text=True, timeout=60)  # fmt: skip
+    return subprocess.run(
+        [sys.executable, "-m", "nn.cli", *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=60
+    )
 
 
 def _one_line_error(stderr: str) -> bool:
@@ -32,11 +33,16 @@ def test_prints_the_value_and_each_variables_gradient(capsys):
     y = (w * x + b).tanh()
     y.backward()
     assert capsys.readouterr().out.splitlines() == [
-        f"value = {y.data:.6g}", f"w.grad = {w.grad:.6g}", f"x.grad = {x.grad:.6g}", f"b.grad = {b.grad:.6g}",
-    ]  # fmt: skip
+        f"value = {y.data:.6g}",
+        f"w.grad = {w.grad:.6g}",
+        f"x.grad = {x.grad:.6g}",
+        f"b.grad = {b.grad:.6g}",
+    ]
 
 
-@pytest.mark.parametrize("suffix, magic", [(".svg", b"<?xml"), (".png", b"\x89PNG"), (".pdf", b"%PDF"), (".dot", b"digraph")])
+@pytest.mark.parametrize(
+    "suffix, magic", [(".svg", b"<?xml"), (".png", b"\x89PNG"), (".pdf", b"%PDF"), (".dot", b"digraph")]
+)
 def test_a_valid_expression_writes_each_format(tmp_path, capsys, suffix, magic):
     out = tmp_path / "pictures" / f"graph{suffix}"
     assert main([*NEURON, "-o", str(out)]) == 0
@@ -62,8 +68,13 @@ def test_python_dash_m_and_the_installed_script_both_run(tmp_path):
 
 
 def test_help_explains_each_option(capsys):
-    for argv, words in [(["--help"], ["graph", "train"]),
-                        (["graph", "--help"], ["-o", "--local-grads", "--step-through", "--rankdir", "--max-nodes", "exp log sqrt tanh"])]:  # fmt: skip
+    for argv, words in [
+        (["--help"], ["graph", "train"]),
+        (
+            ["graph", "--help"],
+            ["-o", "--local-grads", "--step-through", "--rankdir", "--max-nodes", "exp log sqrt tanh"],
+        ),
+    ]:
         with pytest.raises(SystemExit) as done:
             main(argv)
         assert done.value.code == 0
@@ -94,42 +105,52 @@ def test_hostile_expressions_exit_nonzero_with_one_line_and_run_nothing(tmp_path
     assert list(tmp_path.iterdir()) == []  # and nothing written or run
 
 
-@pytest.mark.parametrize("expression", [
-    "(" * 10_000 + "x" + ")" * 10_000, "-" * 10_000 + "x", "x+" * 10_000 + "x", "x**" * 10_000 + "x",
-    "tanh(" * 10_000 + "x" + ")" * 10_000, "-(" * 500 + "x" + ")" * 500,
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "expression",
+    [
+        "(" * 10_000 + "x" + ")" * 10_000,
+        "-" * 10_000 + "x",
+        "x+" * 10_000 + "x",
+        "x**" * 10_000 + "x",
+        "tanh(" * 10_000 + "x" + ")" * 10_000,
+        "-(" * 500 + "x" + ")" * 500,
+    ],
+)
 def test_deep_nesting_fails_cleanly_even_without_the_length_limit(expression):
     with pytest.raises(cli.ExpressionError, match="nest"):
         cli.evaluate(expression, {"x": 1.0}, max_length=None)
 
 
-@pytest.mark.parametrize("argv, message", [
-    (["graph", "x*y", "x=1"], "y has no value"),
-    (["graph", "x", "x=abc"], "not a number"),
-    (["graph", "x", "x"], "expected name=number"),
-    (["graph", "x", "1x=2"], "expected name=number"),
-    (["graph", "x", "x=1", "z=2"], "z=2 is not used"),
-    (["graph", "x", "x=1", "x=2"], "x is assigned twice"),
-    (["graph", "x", "exp=1"], "exp is a function"),
-    (["graph", "x +", "x=1"], "syntax error"),
-    (["graph", "exp", "x=1"], "exp is a function"),
-    (["graph", "exp(x, x)", "x=1"], "exactly one argument"),
-    (["graph", "x // 2", "x=1"], "'//'"),
-    (["graph", "3 * 4"], "no variables"),
-    (["graph", "x", "x=1", "-o", "g.jpg"], "picture format"),
-    (["graph", "x" + "+x" * 10, "x=1", "--max-nodes", "5"], "more than --max-nodes 5"),
-    (["graph", "x" * 3000, "x=1"], "the limit is 2000"),
-    (["graph", "x", "x=1", "--bogus"], "unrecognized arguments"),
-    (["train", "--hidden", "0"], "--hidden sizes must be at least 1"),
-    (["train", "--hidden", "16,x"], "--hidden takes whole numbers"),
-    (["train", "--data", "nope"], "invalid choice: 'nope'"),
-    (["train", "--lr", "-1"], "--lr must be a finite number > 0"),
-    (["train", "--epochs", "0"], "--epochs must be between 1 and 10000"),
-    (["graph", "x*y", "x=inf", "y=1"], "bad assignment 'x=inf': the value must be a finite number"),
-    (["graph", "x*y", "x=1", "y=nan"], "bad assignment 'y=nan': the value must be a finite number"),
-    (["train", "--data", "spiral", "--loss", "hinge"], "use --loss cross_entropy"),
-    ([], "required"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["graph", "x*y", "x=1"], "y has no value"),
+        (["graph", "x", "x=abc"], "not a number"),
+        (["graph", "x", "x"], "expected name=number"),
+        (["graph", "x", "1x=2"], "expected name=number"),
+        (["graph", "x", "x=1", "z=2"], "z=2 is not used"),
+        (["graph", "x", "x=1", "x=2"], "x is assigned twice"),
+        (["graph", "x", "exp=1"], "exp is a function"),
+        (["graph", "x +", "x=1"], "syntax error"),
+        (["graph", "exp", "x=1"], "exp is a function"),
+        (["graph", "exp(x, x)", "x=1"], "exactly one argument"),
+        (["graph", "x // 2", "x=1"], "'//'"),
+        (["graph", "3 * 4"], "no variables"),
+        (["graph", "x", "x=1", "-o", "g.jpg"], "picture format"),
+        (["graph", "x" + "+x" * 10, "x=1", "--max-nodes", "5"], "more than --max-nodes 5"),
+        (["graph", "x" * 3000, "x=1"], "the limit is 2000"),
+        (["graph", "x", "x=1", "--bogus"], "unrecognized arguments"),
+        (["train", "--hidden", "0"], "--hidden sizes must be at least 1"),
+        (["train", "--hidden", "16,x"], "--hidden takes whole numbers"),
+        (["train", "--data", "nope"], "invalid choice: 'nope'"),
+        (["train", "--lr", "-1"], "--lr must be a finite number > 0"),
+        (["train", "--epochs", "0"], "--epochs must be between 1 and 10000"),
+        (["graph", "x*y", "x=inf", "y=1"], "bad assignment 'x=inf': the value must be a finite number"),
+        (["graph", "x*y", "x=1", "y=nan"], "bad assignment 'y=nan': the value must be a finite number"),
+        (["train", "--data", "spiral", "--loss", "hinge"], "use --loss cross_entropy"),
+        ([], "required"),
+    ],
+)
 def test_mistakes_exit_2_with_one_line_naming_the_problem(capsys, argv, message):
     try:
         status = main(argv)
@@ -172,14 +193,17 @@ def test_an_output_that_fails_while_writing_fails_in_one_line_with_status_1(tmp_
 
 
 # ---- an expression may start with '-' -------------------------------------------------------------
-@pytest.mark.parametrize("argv, lines", [
-    (["graph", "-x*y", "x=1", "y=2"], ["value = -2", "x.grad = -2", "y.grad = -1"]),
-    (["graph", "-2*x", "x=3"], ["value = -6", "x.grad = -2"]),
-    (["graph", "-x", "x=3"], ["value = -3", "x.grad = -1"]),
-    (["graph", "-tanh(x)", "x=0"], ["value = -0", "x.grad = -1"]),
-    (["graph", "--rankdir", "TB", "-x*y", "x=1", "y=2"], ["value = -2", "x.grad = -2", "y.grad = -1"]),
-    (["graph", "--", "-x*y", "x=1", "y=2"], ["value = -2", "x.grad = -2", "y.grad = -1"]),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "argv, lines",
+    [
+        (["graph", "-x*y", "x=1", "y=2"], ["value = -2", "x.grad = -2", "y.grad = -1"]),
+        (["graph", "-2*x", "x=3"], ["value = -6", "x.grad = -2"]),
+        (["graph", "-x", "x=3"], ["value = -3", "x.grad = -1"]),
+        (["graph", "-tanh(x)", "x=0"], ["value = -0", "x.grad = -1"]),
+        (["graph", "--rankdir", "TB", "-x*y", "x=1", "y=2"], ["value = -2", "x.grad = -2", "y.grad = -1"]),
+        (["graph", "--", "-x*y", "x=1", "y=2"], ["value = -2", "x.grad = -2", "y.grad = -1"]),
+    ],
+)
 def test_an_expression_may_start_with_a_minus_sign(capsys, argv, lines):
     assert main(argv) == 0
     assert capsys.readouterr().out.splitlines() == lines
@@ -195,11 +219,14 @@ def test_short_options_keep_their_meaning_next_to_a_dash_expression(tmp_path, ca
 
 
 # ---- inf and nan: printed, with one warning naming the first operation that made one -------------
-@pytest.mark.parametrize("argv, printed, op", [
-    (["graph", "log(x)*y", "x=0", "y=2"], ["value = -inf", "x.grad = inf", "y.grad = -inf"], "'log'"),
-    (["graph", "sqrt(x)+y", "x=0", "y=2"], ["value = 2", "x.grad = inf", "y.grad = 1"], "'sqrt'"),
-    (["graph", "exp(x)*y", "x=1000", "y=1"], ["value = inf", "x.grad = inf", "y.grad = inf"], "'exp'"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "argv, printed, op",
+    [
+        (["graph", "log(x)*y", "x=0", "y=2"], ["value = -inf", "x.grad = inf", "y.grad = -inf"], "'log'"),
+        (["graph", "sqrt(x)+y", "x=0", "y=2"], ["value = 2", "x.grad = inf", "y.grad = 1"], "'sqrt'"),
+        (["graph", "exp(x)*y", "x=1000", "y=1"], ["value = inf", "x.grad = inf", "y.grad = inf"], "'exp'"),
+    ],
+)
 def test_a_non_finite_result_prints_one_warning_naming_the_first_op_and_exits_0(capsys, argv, printed, op):
     assert main(argv) == 0
     captured = capsys.readouterr()

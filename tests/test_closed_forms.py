@@ -86,8 +86,15 @@ OUTPUT_AND_LOSS = [("sigmoid", "bce")] + [
 
 
 @settings(max_examples=300)
-@given(hidden=activations, pair=st.sampled_from(OUTPUT_AND_LOSS), n0=widths, n1=widths, n2=st.integers(1, 3),
-       m=batch_sizes, seed=seeds)  # fmt: skip
+@given(
+    hidden=activations,
+    pair=st.sampled_from(OUTPUT_AND_LOSS),
+    n0=widths,
+    n1=widths,
+    n2=st.integers(1, 3),
+    m=batch_sizes,
+    seed=seeds,
+)
 def test_dW_db_match_closed_form_two_layer_every_activation_and_loss(hidden, pair, n0, n1, n2, m, seed):
     """The vectorized forms dW = (1/m) dZ Aᵀ, db = (1/m) np.sum(dZ, axis=1, keepdims=True)."""
     output, loss = pair
@@ -97,8 +104,16 @@ def test_dW_db_match_closed_form_two_layer_every_activation_and_loss(hidden, pai
 
 
 @settings(max_examples=150)
-@given(h1=activations, h2=activations, pair=st.sampled_from([("sigmoid", "bce"), ("linear", "bce_with_logits")]),
-       n0=widths, n1=widths, n2=widths, m=batch_sizes, seed=seeds)  # fmt: skip
+@given(
+    h1=activations,
+    h2=activations,
+    pair=st.sampled_from([("sigmoid", "bce"), ("linear", "bce_with_logits")]),
+    n0=widths,
+    n1=widths,
+    n2=widths,
+    m=batch_sizes,
+    seed=seeds,
+)
 def test_dW_db_match_closed_form_three_layer_bce(h1, h2, pair, n0, n1, n2, m, seed):
     """Three layers: ∂J/∂W⁽³⁾ = −(1/m) Σ (y − a⁽³⁾) a⁽²⁾ᵀ, then back through w⁽²⁾ and w⁽¹⁾."""
     output, loss = pair

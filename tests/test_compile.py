@@ -29,17 +29,35 @@ def same(a, b) -> bool:
 
 # ---- random expression graphs of every op ----------------------------------------------------------
 UNARY = [
-    lambda a: -a, abs, ag.exp, ag.log, ag.sqrt, ag.tanh, ag.sigmoid, ag.relu, ag.sin, ag.cos,
+    lambda a: -a,
+    abs,
+    ag.exp,
+    ag.log,
+    ag.sqrt,
+    ag.tanh,
+    ag.sigmoid,
+    ag.relu,
+    ag.sin,
+    ag.cos,
     lambda a: ops.identity(a),
-]  # fmt: skip
+]
 BINARY = [
-    lambda a, b: a + b, lambda a, b: a - b, lambda a, b: a * b, lambda a, b: a / b, lambda a, b: a**b,
-    lambda a, b: a * 2.5 - b, lambda a, b: 0.5 / (b + a),
-]  # fmt: skip
+    lambda a, b: a + b,
+    lambda a, b: a - b,
+    lambda a, b: a * b,
+    lambda a, b: a / b,
+    lambda a, b: a**b,
+    lambda a, b: a * 2.5 - b,
+    lambda a, b: 0.5 / (b + a),
+]
 NARY = [
-    lambda xs: ag.sum(xs), lambda xs: ag.mean(xs), lambda xs: ag.logsumexp(xs),
-    lambda xs: ag.dot(xs, xs[::-1]), lambda xs: ag.dot(xs, xs, bias=xs[0]), lambda xs: ag.softmax(xs)[0],
-]  # fmt: skip
+    lambda xs: ag.sum(xs),
+    lambda xs: ag.mean(xs),
+    lambda xs: ag.logsumexp(xs),
+    lambda xs: ag.dot(xs, xs[::-1]),
+    lambda xs: ag.dot(xs, xs, bias=xs[0]),
+    lambda xs: ag.softmax(xs)[0],
+]
 ALL_OPS = len(UNARY) + len(BINARY) + len(NARY)
 
 programs = st.lists(
@@ -388,10 +406,25 @@ def test_fit_compiled_trains_exactly_as_eager(loss, opt):
     for mode in (False, True, "numpy"):
         if mode == "numpy" and "numpy" not in sys.modules and not _has_numpy():
             continue
-        model = nn.MLP(2, [4, 2 if loss == "cross_entropy" else 1], activation="relu",
-                       output_activation="sigmoid" if loss == "bce" else "linear", seed=5)  # fmt: skip
-        history = nn.fit(model, X, y, loss=loss, optimizer=OPTIMIZERS[opt](model.parameters()), epochs=4,
-                         batch_size=10, progress=False, seed=1, compile=mode)  # fmt: skip
+        model = nn.MLP(
+            2,
+            [4, 2 if loss == "cross_entropy" else 1],
+            activation="relu",
+            output_activation="sigmoid" if loss == "bce" else "linear",
+            seed=5,
+        )
+        history = nn.fit(
+            model,
+            X,
+            y,
+            loss=loss,
+            optimizer=OPTIMIZERS[opt](model.parameters()),
+            epochs=4,
+            batch_size=10,
+            progress=False,
+            seed=1,
+            compile=mode,
+        )
         runs[mode] = (history, [p.data for p in model.parameters()])
     eager_history, eager_weights = runs.pop(False)
     for mode, (history, weights) in runs.items():

@@ -99,6 +99,7 @@ def test_generators_shuffle_the_classes():
 
 # --- normalize ----------------------------------------------------------------------------
 
+
 @settings(max_examples=30, deadline=None)
 @given(seed=st.integers(0, 10**6), n=st.integers(2, 100))
 def test_normalize_gives_mean_0_and_std_1_per_feature(seed, n):
@@ -144,6 +145,7 @@ def test_normalize_errors():
 
 # --- train_test_split ---------------------------------------------------------------------
 
+
 @settings(max_examples=50, deadline=None)
 @given(n=st.integers(2, 200), test_size=st.floats(0.01, 0.99), seed=st.integers(0, 10**6))
 def test_split_is_a_partition_with_the_requested_sizes(n, test_size, seed):
@@ -178,6 +180,7 @@ def test_split_is_seeded_and_copies_rows():
 
 
 # --- bad arguments --------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("name", sorted(DATASETS))
 def test_n_below_1_is_rejected(name):

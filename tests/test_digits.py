@@ -61,8 +61,17 @@ def test_a_small_mlp_learns_digits_in_two_epochs(digits):
     X_train, mean, std = datasets.normalize(X_train)
     X_test, _, _ = datasets.normalize(X_test, mean, std)
     model = nn.MLP(64, [16, 10], seed=0)
-    history = nn.fit(model, X_train, y_train, loss="cross_entropy", optimizer=nn.optim.Adam(model.parameters(), lr=0.02),
-                     epochs=2, batch_size=32, progress=False, seed=0)  # fmt: skip
+    history = nn.fit(
+        model,
+        X_train,
+        y_train,
+        loss="cross_entropy",
+        optimizer=nn.optim.Adam(model.parameters(), lr=0.02),
+        epochs=2,
+        batch_size=32,
+        progress=False,
+        seed=0,
+    )
     assert history["loss"][1] < history["loss"][0]
     assert nn.accuracy(model, X_test, y_test) >= 0.88
     predicted = nn.predict(model, X_test)

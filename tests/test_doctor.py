@@ -10,8 +10,19 @@ import pytest
 
 from nn.cli import main
 
-NAMES = ["chainrule", "Python", "engine", "graphviz", "Graphviz dot", "tqdm", "matplotlib", "NumPy", "Jupyter",
-         "HIPS autograd", "notebook kernel"]  # fmt: skip
+NAMES = [
+    "chainrule",
+    "Python",
+    "engine",
+    "graphviz",
+    "Graphviz dot",
+    "tqdm",
+    "matplotlib",
+    "NumPy",
+    "Jupyter",
+    "HIPS autograd",
+    "notebook kernel",
+]
 LINE = re.compile(r"^(ok  |--  |FAIL) (.{16}) (.+)$")
 
 
@@ -62,7 +73,10 @@ def test_doctor_names_a_hips_autograd_installed_elsewhere_on_the_path(capsys, mo
     monkeypatch.syspath_prepend(str(tmp_path))
     status, report, _ = _doctor(capsys)
     assert status == 0
-    assert "1.9.1 is also installed" in report["HIPS autograd"][1] and "separate virtual environments" in report["HIPS autograd"][1]
+    assert (
+        "1.9.1 is also installed" in report["HIPS autograd"][1]
+        and "separate virtual environments" in report["HIPS autograd"][1]
+    )
 
 
 def test_doctor_help_says_what_the_exit_status_means(capsys):

@@ -151,8 +151,13 @@ def test_a_primitive_declared_masking_passes_nothing_through_a_zero_partial():
 
 SPECIAL = [0.0, -0.0, 1.0, -1.0, 0.5, -3.0, 2.0, inf, -inf, nan, 1e-310, 800.0, -800.0]
 UNARY = ["exp", "log", "sqrt", "tanh", "sigmoid", "relu", "sin", "cos", "neg", "abs"]
-BINARY = {"+": lambda a, b: a + b, "-": lambda a, b: a - b, "*": lambda a, b: a * b, "/": lambda a, b: a / b,
-          "**": lambda a, b: a**b}  # fmt: skip
+BINARY = {
+    "+": lambda a, b: a + b,
+    "-": lambda a, b: a - b,
+    "*": lambda a, b: a * b,
+    "/": lambda a, b: a / b,
+    "**": lambda a, b: a**b,
+}
 
 
 def _unary(name):
@@ -167,8 +172,18 @@ def _unary(name):
 def test_every_unary_op_at_special_points_equals_pytorch_value_and_gradient(name):
     torch = pytest.importorskip("torch")
     f = _unary(name)
-    tf = {"exp": torch.exp, "log": torch.log, "sqrt": torch.sqrt, "tanh": torch.tanh, "sigmoid": torch.sigmoid,
-          "relu": torch.relu, "sin": torch.sin, "cos": torch.cos, "neg": torch.neg, "abs": torch.abs}[name]  # fmt: skip
+    tf = {
+        "exp": torch.exp,
+        "log": torch.log,
+        "sqrt": torch.sqrt,
+        "tanh": torch.tanh,
+        "sigmoid": torch.sigmoid,
+        "relu": torch.relu,
+        "sin": torch.sin,
+        "cos": torch.cos,
+        "neg": torch.neg,
+        "abs": torch.abs,
+    }[name]
     for x in SPECIAL:
         value, (g,) = grads(f, x)
         torch_value, (torch_g,) = torch_grads(tf, x)
@@ -278,8 +293,18 @@ def test_softmax_second_derivatives_match_finite_differences():
     assert ag.gradcheck(lambda a, b: ag.logsumexp([a, b]), 0.3, -1.2, order=2)
 
 
-SOFTMAX_POINTS = [(0.0, 2.0), (1e9, 1e9), (-1e9, 1e9), (0.0, 745.0), (inf, 1.0), (-inf, -inf), (-inf, 0.0),
-                  (nan, 1.0), (1.0, nan), (inf, nan)]  # fmt: skip
+SOFTMAX_POINTS = [
+    (0.0, 2.0),
+    (1e9, 1e9),
+    (-1e9, 1e9),
+    (0.0, 745.0),
+    (inf, 1.0),
+    (-inf, -inf),
+    (-inf, 0.0),
+    (nan, 1.0),
+    (1.0, nan),
+    (inf, nan),
+]
 
 
 @pytest.mark.parametrize("xs", SOFTMAX_POINTS)
@@ -307,8 +332,17 @@ def _exact_log_softmax(xs, k):
         return (Decimal(xs[k]) - m) - sum(terms).ln()
 
 
-@pytest.mark.parametrize("xs, k", [([0.0, -30.0], 0), ([1e9, 1e9 - 30.0], 0), ([1e9, 1e9 - 1.0], 1),
-                                   ([2.0, -1.0, 0.5], 2), ([-1e9, 1e9], 0), ([100.3, 400.7], 0)])  # fmt: skip
+@pytest.mark.parametrize(
+    "xs, k",
+    [
+        ([0.0, -30.0], 0),
+        ([1e9, 1e9 - 30.0], 0),
+        ([1e9, 1e9 - 1.0], 1),
+        ([2.0, -1.0, 0.5], 2),
+        ([-1e9, 1e9], 0),
+        ([100.3, 400.7], 0),
+    ],
+)
 def test_log_softmax_is_exact_at_any_scale_and_at_saturation(xs, k):
     exact = _exact_log_softmax(xs, k)
     got = ag.log_softmax(xs, k)

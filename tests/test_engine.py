@@ -186,8 +186,10 @@ def expressions():
     leaf = st.integers(0, 2).map(lambda i: ("var", i)) | st.floats(-2, 2).map(lambda c: ("const", c))
     return st.recursive(
         leaf,
-        lambda kids: st.tuples(st.just("un"), st.integers(0, len(SAFE_UNARY) - 1), kids)
-        | st.tuples(st.just("bin"), st.integers(0, len(SAFE_BINARY) - 1), kids, kids),
+        lambda kids: (
+            st.tuples(st.just("un"), st.integers(0, len(SAFE_UNARY) - 1), kids)
+            | st.tuples(st.just("bin"), st.integers(0, len(SAFE_BINARY) - 1), kids, kids)
+        ),
         max_leaves=12,
     )
 
@@ -265,12 +267,12 @@ FAST_AND_GENERAL = [
     ("-", lambda a, b: a - b, ag.ops.sub),
     ("*", lambda a, b: a * b, ag.ops.mul),
     ("/", lambda a, b: a / b, ag.ops.div),
-    ("**", lambda a, b: a ** b, ag.ops.power),
+    ("**", lambda a, b: a**b, ag.ops.power),
     ("r+", lambda a, b: b.data + a, lambda a, b: ag.ops.add(b.data, a)),
     ("r*", lambda a, b: b.data * a, lambda a, b: ag.ops.mul(b.data, a)),
     ("r/", lambda a, b: b.data / a, lambda a, b: ag.ops.div(b.data, a)),
-    ("r**", lambda a, b: b.data ** a, lambda a, b: ag.ops.power(b.data, a)),
-]  # fmt: skip
+    ("r**", lambda a, b: b.data**a, lambda a, b: ag.ops.power(b.data, a)),
+]
 
 
 @pytest.mark.parametrize("name, fast, general", FAST_AND_GENERAL, ids=[f[0] for f in FAST_AND_GENERAL])
@@ -415,7 +417,7 @@ def test_a_backward_pass_that_raises_still_resumes_the_garbage_collector():
     assert gc.isenabled()
 
 
-@pytest.mark.parametrize("make", [lambda x: x.sqrt(), lambda x: (x * x).log(), lambda x: x / x, lambda x: x ** -1.0])
+@pytest.mark.parametrize("make", [lambda x: x.sqrt(), lambda x: (x * x).log(), lambda x: x / x, lambda x: x**-1.0])
 def test_gradients_after_the_ieee_fallback_are_plain_floats(make):
     """A rule that raised on floats is redone on IEEE floats; their subclass must not leak into .grad."""
     x = Value(0.0)

@@ -29,7 +29,9 @@ def _pyproject() -> dict:
 
 def _names(requirements) -> set:
     """Distribution names of requirement strings, without versions or markers."""
-    return {r.split(";")[0].split("[")[0].split(">")[0].split("=")[0].split("<")[0].strip().lower() for r in requirements}
+    return {
+        r.split(";")[0].split("[")[0].split(">")[0].split("=")[0].split("<")[0].strip().lower() for r in requirements
+    }
 
 
 def test_core_dependencies_are_only_the_graphviz_binding_and_tqdm():
@@ -43,7 +45,10 @@ def test_each_extra_holds_what_its_line_promises():
         assert distribution.get(module, module) in _names(extras[extra]), (module, extra)
     assert {"matplotlib", "numpy", "nbclient", "nbformat", "ipykernel", "ipywidgets"} <= _names(extras["notebooks"])
     dev = extras["dev"]
-    assert any(r.replace(" ", "").startswith("chainrule[") and all(e in r for e in ("plot", "notebooks", "torch", "data")) for r in dev)
+    assert any(
+        r.replace(" ", "").startswith("chainrule[") and all(e in r for e in ("plot", "notebooks", "torch", "data"))
+        for r in dev
+    )
     assert {"pytest", "hypothesis", "ruff", "build", "playwright"} <= _names(dev)
 
 
@@ -62,8 +67,10 @@ def test_nn_reference_without_numpy_fails_in_one_line_naming_the_extra(monkeypat
         importlib.import_module("nn.reference")
 
 
-@pytest.mark.parametrize("module, extra, name", [("sklearn", "data", "scikit-learn"), ("torch", "torch", "PyTorch"),
-                                                 ("matplotlib.pyplot", "plot", "matplotlib")])  # fmt: skip
+@pytest.mark.parametrize(
+    "module, extra, name",
+    [("sklearn", "data", "scikit-learn"), ("torch", "torch", "PyTorch"), ("matplotlib.pyplot", "plot", "matplotlib")],
+)
 def test_require_names_the_extra_for_each_optional_package(monkeypatch, module, extra, name):
     top = module.partition(".")[0]
     for loaded in [m for m in sys.modules if m.startswith(top + ".")]:  # an earlier test may have imported it
@@ -141,8 +148,10 @@ def test_fit_shows_a_widget_progress_bar_in_jupyter():
     """tqdm.auto: in a notebook the bar is an ipywidgets widget, not lines of text."""
     nbformat = pytest.importorskip("nbformat")
     nbclient = pytest.importorskip("nbclient")
-    code = ("import nn\nX, y = nn.datasets.moons(20, seed=0)\n"
-            "nn.fit(nn.MLP(2, [4, 1], seed=0), X, y, epochs=2, progress=True)['loss'][-1]")  # fmt: skip
+    code = (
+        "import nn\nX, y = nn.datasets.moons(20, seed=0)\n"
+        "nn.fit(nn.MLP(2, [4, 1], seed=0), X, y, epochs=2, progress=True)['loss'][-1]"
+    )
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(code)])
     nbclient.NotebookClient(nb, timeout=120, kernel_name="python3").execute()
     outputs = nb.cells[0].outputs
@@ -157,8 +166,22 @@ def test_train_movie_needs_neither_matplotlib_nor_numpy(tmp_path, capsys, monkey
         monkeypatch.delitem(sys.modules, name)
     monkeypatch.setitem(sys.modules, "numpy", None)
     movie = tmp_path / "training.html"
-    status = main(["train", "--epochs", "2", "--samples", "40", "--hidden", "4", "--no-progress",
-                   "--out", str(tmp_path / "o"), "--movie", str(movie)])  # fmt: skip
+    status = main(
+        [
+            "train",
+            "--epochs",
+            "2",
+            "--samples",
+            "40",
+            "--hidden",
+            "4",
+            "--no-progress",
+            "--out",
+            str(tmp_path / "o"),
+            "--movie",
+            str(movie),
+        ]
+    )
     captured = capsys.readouterr()
     assert status == 0 and f"wrote {movie}" in captured.out
     assert 'id="movie-data"' in movie.read_text(encoding="utf-8")

@@ -18,16 +18,31 @@ def sig(x):
 
 # f, f', f'', f''' in closed form
 CLOSED_FORMS = [
-    ("tanh", ag.tanh, lambda x: 1 - math.tanh(x) ** 2, lambda x: -2 * math.tanh(x) * (1 - math.tanh(x) ** 2),
-     lambda x: -2 * (1 - math.tanh(x) ** 2) * (1 - 3 * math.tanh(x) ** 2)),
-    ("sigmoid", ag.sigmoid, lambda x: sig(x) * (1 - sig(x)), lambda x: sig(x) * (1 - sig(x)) * (1 - 2 * sig(x)),
-     lambda x: sig(x) * (1 - sig(x)) * (1 - 6 * sig(x) + 6 * sig(x) ** 2)),
+    (
+        "tanh",
+        ag.tanh,
+        lambda x: 1 - math.tanh(x) ** 2,
+        lambda x: -2 * math.tanh(x) * (1 - math.tanh(x) ** 2),
+        lambda x: -2 * (1 - math.tanh(x) ** 2) * (1 - 3 * math.tanh(x) ** 2),
+    ),
+    (
+        "sigmoid",
+        ag.sigmoid,
+        lambda x: sig(x) * (1 - sig(x)),
+        lambda x: sig(x) * (1 - sig(x)) * (1 - 2 * sig(x)),
+        lambda x: sig(x) * (1 - sig(x)) * (1 - 6 * sig(x) + 6 * sig(x) ** 2),
+    ),
     ("sin", ag.sin, math.cos, lambda x: -math.sin(x), lambda x: -math.cos(x)),
     ("exp", ag.exp, math.exp, math.exp, math.exp),
     ("cube", lambda x: x**3, lambda x: 3 * x**2, lambda x: 6 * x, lambda x: 6.0),
-    ("log1+x2", lambda x: ag.log(1.0 + x * x), lambda x: 2 * x / (1 + x * x),
-     lambda x: (2 - 2 * x * x) / (1 + x * x) ** 2, lambda x: (4 * x**3 - 12 * x) / (1 + x * x) ** 3),
-]  # fmt: skip
+    (
+        "log1+x2",
+        lambda x: ag.log(1.0 + x * x),
+        lambda x: 2 * x / (1 + x * x),
+        lambda x: (2 - 2 * x * x) / (1 + x * x) ** 2,
+        lambda x: (4 * x**3 - 12 * x) / (1 + x * x) ** 3,
+    ),
+]
 
 
 @pytest.mark.parametrize("name, f, d1, d2, d3", CLOSED_FORMS, ids=[c[0] for c in CLOSED_FORMS])

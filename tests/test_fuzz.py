@@ -161,11 +161,27 @@ GRAPH_VALUES = {
     "--max-nodes": (st.integers(1, 600).map(str), st.integers(-5, 0).map(str) | NUMBER_TEXT),
     "--local-grads": (st.none(), st.none()),
 }
-EXPRESSIONS = st.sampled_from(["x*y", "-x*y", "tanh(w*x + b)", "log(x)", "sqrt(x) - y", "x**y", "exp(x)*1e308",
-                               "x/y", "-(x)", "x", "-2*x", "relu(x)+abs(y)", "x+x+x+x+x+x"])  # fmt: skip
+EXPRESSIONS = st.sampled_from(
+    [
+        "x*y",
+        "-x*y",
+        "tanh(w*x + b)",
+        "log(x)",
+        "sqrt(x) - y",
+        "x**y",
+        "exp(x)*1e308",
+        "x/y",
+        "-(x)",
+        "x",
+        "-2*x",
+        "relu(x)+abs(y)",
+        "x+x+x+x+x+x",
+    ]
+)
 EXPRESSION_TEXT = st.text(alphabet="xyb()+-*/. 0123456789elogtanhsqr,'_=", max_size=20)
-ASSIGNMENT = st.tuples(st.sampled_from(["x", "y", "w", "b", "z", "exp", "1x", ""]),
-                       st.floats().map(repr) | NUMBER_TEXT).map("=".join)  # fmt: skip
+ASSIGNMENT = st.tuples(
+    st.sampled_from(["x", "y", "w", "b", "z", "exp", "1x", ""]), st.floats().map(repr) | NUMBER_TEXT
+).map("=".join)
 
 
 @st.composite

@@ -16,11 +16,14 @@ def layer(scheme, seed=0):
     return [w for _ in range(FAN_OUT) for w in weights(scheme, FAN_IN, FAN_OUT, rng)]
 
 
-@pytest.mark.parametrize("scheme, expected_std", [
-    ("xavier", math.sqrt(2 / (FAN_IN + FAN_OUT))),  # Xavier
-    ("he", math.sqrt(2 / FAN_IN)),
-    ("uniform", 0.2 / math.sqrt(12)),               # U(−0.1, 0.1): width 0.2, std 0.2/√12
-])
+@pytest.mark.parametrize(
+    "scheme, expected_std",
+    [
+        ("xavier", math.sqrt(2 / (FAN_IN + FAN_OUT))),  # Xavier
+        ("he", math.sqrt(2 / FAN_IN)),
+        ("uniform", 0.2 / math.sqrt(12)),  # U(−0.1, 0.1): width 0.2, std 0.2/√12
+    ],
+)
 def test_std_is_within_5_percent_of_the_formula_on_a_200x300_layer(scheme, expected_std):
     ws = layer(scheme)
     assert len(ws) == FAN_IN * FAN_OUT
@@ -77,9 +80,15 @@ def test_rng_for_none_is_fresh_and_seeded_is_deterministic():
     assert isinstance(rng_for(None), random.Random)
 
 
-@pytest.mark.parametrize("activation, expected", [
-    ("relu", "he"), ("tanh", "xavier"), ("sigmoid", "xavier"), ("linear", "xavier"),
-])
+@pytest.mark.parametrize(
+    "activation, expected",
+    [
+        ("relu", "he"),
+        ("tanh", "xavier"),
+        ("sigmoid", "xavier"),
+        ("linear", "xavier"),
+    ],
+)
 def test_auto_resolves_to_he_for_relu_and_xavier_otherwise(activation, expected):
     assert resolve("auto", activation) == expected
 

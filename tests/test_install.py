@@ -24,8 +24,19 @@ import pytest
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 pytestmark = pytest.mark.slow
-_SKIP = shutil.ignore_patterns(".git", ".venv", "build", "dist", "out", "*.egg-info", "__pycache__", ".pytest_cache",
-                               ".hypothesis", "notebooks", "bench")  # fmt: skip
+_SKIP = shutil.ignore_patterns(
+    ".git",
+    ".venv",
+    "build",
+    "dist",
+    "out",
+    "*.egg-info",
+    "__pycache__",
+    ".pytest_cache",
+    ".hypothesis",
+    "notebooks",
+    "bench",
+)
 
 
 def _run(args, *, env=None, cwd=None, timeout=300) -> subprocess.CompletedProcess:
@@ -80,7 +91,9 @@ def test_pip_install_dot_without_extras_trains_and_says_how_to_get_each_skipped_
     assert done.returncode == 0 and "Traceback" not in done.stderr
     page = (tmp_path / "o2" / "neuron_backprop.html").read_text()
     assert page.count("<svg") == 1 and page.count("step ") > 1  # one picture, several frames
-    assert [ln for ln in done.stderr.splitlines() if ln.startswith("skipped ")] == [n.replace(" o/", " o2/") for n in notes[:2]]
+    assert [ln for ln in done.stderr.splitlines() if ln.startswith("skipped ")] == [
+        n.replace(" o/", " o2/") for n in notes[:2]
+    ]
 
     done = _run([chainrule, "doctor"], env=_env(python, dot=True), cwd=tmp_path)
     assert done.returncode == 0, done.stdout + done.stderr
@@ -104,12 +117,14 @@ def test_built_wheel_and_sdist_install_into_a_clean_venv_and_pass_a_smoke_test(t
     env = _env(python, dot=True)
     done = _run([python.parent / "chainrule", "graph", "x*x + 3*x", "x=2"], env=env, cwd=tmp_path)
     assert done.returncode == 0 and done.stdout.splitlines() == ["value = 10", "x.grad = 7"], done.stdout + done.stderr
-    smoke = ("import autograd, nn\n"
-             "model = nn.MLP(2, [4, 1], seed=0)\n"
-             "X, y = nn.datasets.moons(40, seed=0)\n"
-             "history = nn.fit(model, X, y, epochs=3, progress=False)\n"
-             "assert history['loss'][-1] < history['loss'][0], history\n"
-             "print(autograd.grad(autograd.grad(autograd.tanh))(0.5))")  # fmt: skip
+    smoke = (
+        "import autograd, nn\n"
+        "model = nn.MLP(2, [4, 1], seed=0)\n"
+        "X, y = nn.datasets.moons(40, seed=0)\n"
+        "history = nn.fit(model, X, y, epochs=3, progress=False)\n"
+        "assert history['loss'][-1] < history['loss'][0], history\n"
+        "print(autograd.grad(autograd.grad(autograd.tanh))(0.5))"
+    )
     done = _run([python, "-c", smoke], env=env, cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     t = math.tanh(0.5)

@@ -57,11 +57,16 @@ def test_bce_with_logits_equals_bce_of_the_sigmoid():
     assert a == pytest.approx(b, rel=1e-13)
 
 
-@pytest.mark.parametrize("z, y, loss, grad", [
-    (1000.0, 0.0, 1000.0, 1.0), (1000.0, 1.0, 0.0, 0.0),
-    (-1000.0, 0.0, 0.0, 0.0), (-1000.0, 1.0, 1000.0, -1.0),
-    (-30.0, 0.0, math.log1p(math.exp(-30.0)), sigmoid(-30.0)),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "z, y, loss, grad",
+    [
+        (1000.0, 0.0, 1000.0, 1.0),
+        (1000.0, 1.0, 0.0, 0.0),
+        (-1000.0, 0.0, 0.0, 0.0),
+        (-1000.0, 1.0, 1000.0, -1.0),
+        (-30.0, 0.0, math.log1p(math.exp(-30.0)), sigmoid(-30.0)),
+    ],
+)
 def test_bce_with_logits_is_stable_for_large_logits(z, y, loss, grad):
     zv = Value(z)
     J = losses.binary_cross_entropy_with_logits([zv], [y])
@@ -140,7 +145,9 @@ def reference_case(name, n_out, m, rng):
 
 
 @settings(max_examples=100)
-@given(name=st.sampled_from(list(losses.LOSSES)), n_out=st.integers(1, 4), m=st.integers(1, 8), seed=st.integers(0, 10**6))
+@given(
+    name=st.sampled_from(list(losses.LOSSES)), n_out=st.integers(1, 4), m=st.integers(1, 8), seed=st.integers(0, 10**6)
+)
 def test_every_loss_and_its_gradient_equal_nn_reference(name, n_out, m, seed):
     A, Y = reference_case(name, n_out, m, np.random.default_rng(seed))
     rows = [[Value(a) for a in A[:, j]] for j in range(m)]
@@ -159,9 +166,16 @@ def test_every_loss_and_its_gradient_equal_nn_reference(name, n_out, m, seed):
 
 
 # ---- a batch is a few fused nodes -----------------------------------------------------------------
-@pytest.mark.parametrize("name, per_example, extra", [
-    ("bce_with_logits", 1, 1), ("cross_entropy", 1, 1), ("mse", 1, 2), ("hinge", 2, 2), ("bce", 2, 1),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "name, per_example, extra",
+    [
+        ("bce_with_logits", 1, 1),
+        ("cross_entropy", 1, 1),
+        ("mse", 1, 2),
+        ("hinge", 2, 2),
+        ("bce", 2, 1),
+    ],
+)
 def test_a_loss_over_m_examples_costs_about_one_node_per_example(name, per_example, extra):
     m = 50
     if name == "cross_entropy":
@@ -189,21 +203,30 @@ def test_an_empty_batch_is_a_value_error(name):
         losses.LOSSES[name]([], [])
 
 
-@pytest.mark.parametrize("labels, message", [
-    ([3], r"label 0 is 3, outside \[0, 3\)"), ([-1], "outside"), ([1.5], "integer class id"), ([True], "integer class id"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "labels, message",
+    [
+        ([3], r"label 0 is 3, outside \[0, 3\)"),
+        ([-1], "outside"),
+        ([1.5], "integer class id"),
+        ([True], "integer class id"),
+    ],
+)
 def test_a_cross_entropy_label_out_of_range_or_not_an_integer_is_a_value_error(labels, message):
     with pytest.raises(ValueError, match=message):
         losses.cross_entropy([values([0.1, 0.2, 0.3])], labels)
 
 
-@pytest.mark.parametrize("fn, targets, message", [
-    (losses.hinge, [0.0], "-1 or \\+1"),
-    (losses.binary_cross_entropy, [1.5], r"\[0, 1\]"),
-    (losses.binary_cross_entropy_with_logits, [-1.0], r"\[0, 1\]"),
-    (losses.mse, ["1.0"], "must be numbers"),
-    (losses.mse, [Value(1.0)], "got a Value"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "fn, targets, message",
+    [
+        (losses.hinge, [0.0], "-1 or \\+1"),
+        (losses.binary_cross_entropy, [1.5], r"\[0, 1\]"),
+        (losses.binary_cross_entropy_with_logits, [-1.0], r"\[0, 1\]"),
+        (losses.mse, ["1.0"], "must be numbers"),
+        (losses.mse, [Value(1.0)], "got a Value"),
+    ],
+)
 def test_targets_outside_a_loss_domain_are_rejected(fn, targets, message):
     with pytest.raises((ValueError, TypeError), match=message):
         fn(values([0.5]), targets)

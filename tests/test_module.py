@@ -74,7 +74,12 @@ def test_standalone_layer_and_neuron_name_from_themselves():
     assert [n for n, _ in Neuron(2).named_parameters()] == ["w.0", "w.1", "b"]
     assert [p.label for p in Neuron(2).parameters()] == ["w[0]", "w[1]", "b"]
     layer = Layer(2, 2)
-    assert [n for n, _ in layer.named_parameters()][:4] == ["neurons.0.w.0", "neurons.0.w.1", "neurons.0.b", "neurons.1.w.0"]
+    assert [n for n, _ in layer.named_parameters()][:4] == [
+        "neurons.0.w.0",
+        "neurons.0.w.1",
+        "neurons.0.b",
+        "neurons.1.w.0",
+    ]
     assert layer.neurons[1].b.label == "b[1]"
     assert layer.neurons[1].w[0].label == "W[1,0]"
 
@@ -244,8 +249,15 @@ def test_zero_init_keeps_every_hidden_unit_identical_through_training():
 
     def train(init):
         model = MLP(2, [5, 1], activation="sigmoid", init=init, seed=0)
-        nn.fit(model, X, y, loss="bce_with_logits", optimizer=nn.optim.SGD(model.parameters(), lr=0.5),
-               epochs=15, progress=False)  # fmt: skip
+        nn.fit(
+            model,
+            X,
+            y,
+            loss="bce_with_logits",
+            optimizer=nn.optim.SGD(model.parameters(), lr=0.5),
+            epochs=15,
+            progress=False,
+        )
         return model.to_numpy()
 
     (W1, W2), (b1, _) = train("zeros")
@@ -271,7 +283,9 @@ def test_load_state_dict_is_strict_and_names_missing_and_unexpected_keys():
     state = dict(before)
     del state["layers.1.neurons.0.b"]
     state["layers.2.neurons.0.b"] = 1.0
-    with pytest.raises(KeyError, match=r"missing 1 key\(s\): 'layers.1.neurons.0.b'.*unexpected 1 key\(s\): 'layers.2.neurons.0.b'"):
+    with pytest.raises(
+        KeyError, match=r"missing 1 key\(s\): 'layers.1.neurons.0.b'.*unexpected 1 key\(s\): 'layers.2.neurons.0.b'"
+    ):
         model.load_state_dict(state)
     bad = {**before, "layers.0.neurons.0.w.0": "0.5"}
     with pytest.raises(TypeError, match=r"state_dict\['layers.0.neurons.0.w.0'\] must be a real number"):
@@ -282,10 +296,13 @@ def test_load_state_dict_is_strict_and_names_missing_and_unexpected_keys():
 # ---- save / load ------------------------------------------------------------------------------
 @pytest.mark.parametrize(
     "module",
-    [MLP(2, [4, 3, 1], activation=["tanh", "relu"], output_activation="sigmoid", seed=3), Layer(3, 2, "tanh", seed=1),
-     Neuron(2, "sigmoid", seed=2)],
+    [
+        MLP(2, [4, 3, 1], activation=["tanh", "relu"], output_activation="sigmoid", seed=3),
+        Layer(3, 2, "tanh", seed=1),
+        Neuron(2, "sigmoid", seed=2),
+    ],
     ids=repr,
-)  # fmt: skip
+)
 def test_save_and_load_round_trip_architecture_and_weights(tmp_path, module):
     path = tmp_path / "model.json"
     module.save(path)
@@ -313,7 +330,12 @@ def test_save_refuses_non_finite_weights(tmp_path):
 
 def _good_document():
     model = MLP(2, [2, 1], seed=0)
-    return {"format": "chainrule.nn", "version": 1, "architecture": model._architecture(), "state_dict": model.state_dict()}
+    return {
+        "format": "chainrule.nn",
+        "version": 1,
+        "architecture": model._architecture(),
+        "state_dict": model.state_dict(),
+    }
 
 
 def _with(**changes):
@@ -407,12 +429,14 @@ def _write(tmp_path, text, name="model.json"):
 
 @pytest.mark.parametrize(
     "architecture",
-    [{"type": "MLP", "nin": 2, "nouts": [1_000_000_000, 1], "activations": ["relu", "linear"]},
-     {"type": "MLP", "nin": 10**7, "nouts": [1], "activations": ["linear"]},
-     {"type": "Layer", "nin": 10**6, "nout": 10**6, "activation": "relu"},
-     {"type": "Neuron", "nin": 10**100, "activation": "relu"}],
+    [
+        {"type": "MLP", "nin": 2, "nouts": [1_000_000_000, 1], "activations": ["relu", "linear"]},
+        {"type": "MLP", "nin": 10**7, "nouts": [1], "activations": ["linear"]},
+        {"type": "Layer", "nin": 10**6, "nout": 10**6, "activation": "relu"},
+        {"type": "Neuron", "nin": 10**100, "activation": "relu"},
+    ],
     ids=["a billion-neuron layer", "ten million inputs", "a trillion-weight layer", "a googol inputs"],
-)  # fmt: skip
+)
 def test_an_architecture_over_the_parameter_limit_is_refused_before_anything_is_built(tmp_path, architecture):
     document = {"format": "chainrule.nn", "version": 1, "architecture": architecture, "state_dict": {}}
     path = _write(tmp_path, json.dumps(document))  # a small file that asks for a huge model
@@ -468,22 +492,37 @@ def test_a_weight_that_overflows_to_inf_is_a_value_error_naming_its_key(tmp_path
 
 @pytest.mark.parametrize(
     "text, message",
-    [("[" * 100_000 + "]" * 100_000, "nested too deeply"),
-     ('{"format": ' + "[" * 50_000 + "]" * 50_000 + "}", "nested too deeply"),
-     ('{"format": "chainrule.nn", "version": ' + "9" * 5000 + "}", "not a chainrule model file"),
-     (_with(arch_nin=2.0), "nin must be an int"),
-     (_with(arch_nin=123456).replace("123456", "1e999"), "nin must be an int"),
-     (_with(arch_nouts={"a": 1}), "'nouts' must be a list"),
-     (_with(arch_nouts=[2, "1"]), r"nouts\[1\] must be an int"),
-     (_with(arch_nouts=[]), "nouts is empty"),
-     (_with(arch_type=["MLP"] * 1000), "unknown module type"),
-     (_with(architecture=[]), "'architecture' must be a JSON object, got list"),
-     (_with(state_dict="weights"), "'state_dict' must be a JSON object, got string"),
-     (_with(format={"x": "y" * 10_000}), "format tag is"),
-     (_weight([0.5]), "weight 'layers.0.neurons.0.b' must be a number")],
-    ids=["deep list", "deep value", "5000-digit int", "float size", "inf size", "dict sizes", "string size",
-         "no layers", "list type", "list architecture", "string weights", "huge format tag", "list weight"],
-)  # fmt: skip
+    [
+        ("[" * 100_000 + "]" * 100_000, "nested too deeply"),
+        ('{"format": ' + "[" * 50_000 + "]" * 50_000 + "}", "nested too deeply"),
+        ('{"format": "chainrule.nn", "version": ' + "9" * 5000 + "}", "not a chainrule model file"),
+        (_with(arch_nin=2.0), "nin must be an int"),
+        (_with(arch_nin=123456).replace("123456", "1e999"), "nin must be an int"),
+        (_with(arch_nouts={"a": 1}), "'nouts' must be a list"),
+        (_with(arch_nouts=[2, "1"]), r"nouts\[1\] must be an int"),
+        (_with(arch_nouts=[]), "nouts is empty"),
+        (_with(arch_type=["MLP"] * 1000), "unknown module type"),
+        (_with(architecture=[]), "'architecture' must be a JSON object, got list"),
+        (_with(state_dict="weights"), "'state_dict' must be a JSON object, got string"),
+        (_with(format={"x": "y" * 10_000}), "format tag is"),
+        (_weight([0.5]), "weight 'layers.0.neurons.0.b' must be a number"),
+    ],
+    ids=[
+        "deep list",
+        "deep value",
+        "5000-digit int",
+        "float size",
+        "inf size",
+        "dict sizes",
+        "string size",
+        "no layers",
+        "list type",
+        "list architecture",
+        "string weights",
+        "huge format tag",
+        "list weight",
+    ],
+)
 def test_every_json_problem_is_a_one_line_value_error_naming_the_file(tmp_path, text, message):
     path = _write(tmp_path, text)
     with pytest.raises(ValueError, match=message) as refused:
@@ -558,8 +597,9 @@ def _special(tmp_path, kind):
     return path
 
 
-@pytest.mark.parametrize("kind, says", [("directory", "is a directory"), ("FIFO", "is a FIFO"),
-                                        ("device", "is a character device")])  # fmt: skip
+@pytest.mark.parametrize(
+    "kind, says", [("directory", "is a directory"), ("FIFO", "is a FIFO"), ("device", "is a character device")]
+)
 def test_save_refuses_a_directory_fifo_or_device_and_leaves_it_untouched(tmp_path, kind, says):
     path = _special(tmp_path, kind)
     before = os.lstat(path)

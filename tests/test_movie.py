@@ -162,8 +162,19 @@ def test_a_model_without_two_inputs_gets_no_plane_and_a_note():
 def test_record_trains_writes_the_page_and_returns_the_history(tmp_path):
     X, y, X_test, y_test = _moons(seed=4)
     model = MLP(2, [3, 1], seed=0)
-    history, rec = movie.record(model, X, y, tmp_path / "m.html", X_test=X_test, y_test=y_test, epochs=4, every=2,
-                                grid=6, progress=False, title="my <movie>")  # fmt: skip
+    history, rec = movie.record(
+        model,
+        X,
+        y,
+        tmp_path / "m.html",
+        X_test=X_test,
+        y_test=y_test,
+        epochs=4,
+        every=2,
+        grid=6,
+        progress=False,
+        title="my <movie>",
+    )
     page = (tmp_path / "m.html").read_text(encoding="utf-8")
     assert len(history["loss"]) == 4 and [f["epoch"] for f in rec.frames] == [0, 2, 4]
     assert "<title>my &lt;movie&gt;</title>" in page

@@ -18,7 +18,9 @@ REPO = pathlib.Path(__file__).resolve().parent.parent
 @pytest.mark.parametrize("data, extra", [("moons", []), ("spiral", ["--hidden", "8"])])
 def test_train_writes_plots_model_and_step_through(tmp_path, capsys, data, extra):
     out = tmp_path / "out"
-    status = main(["train", "--data", data, "--epochs", "3", "--samples", "40", "--no-progress", "--out", str(out), *extra])
+    status = main(
+        ["train", "--data", data, "--epochs", "3", "--samples", "40", "--no-progress", "--out", str(out), *extra]
+    )
     printed = capsys.readouterr().out
     assert status == 0
     assert "train accuracy" in printed and "test accuracy" in printed
@@ -41,8 +43,24 @@ def test_train_on_moons_with_defaults_reaches_high_test_accuracy(tmp_path, capsy
 
 def test_train_with_movie_writes_one_self_contained_page_and_says_its_size(tmp_path, capsys):
     movie = tmp_path / "deeper" / "training.html"
-    status = main(["train", "--epochs", "5", "--samples", "40", "--hidden", "4", "--no-progress",
-                   "--out", str(tmp_path / "out"), "--movie", str(movie), "--movie-every", "2"])  # fmt: skip
+    status = main(
+        [
+            "train",
+            "--epochs",
+            "5",
+            "--samples",
+            "40",
+            "--hidden",
+            "4",
+            "--no-progress",
+            "--out",
+            str(tmp_path / "out"),
+            "--movie",
+            str(movie),
+            "--movie-every",
+            "2",
+        ]
+    )
     printed = capsys.readouterr().out
     assert status == 0
     page = movie.read_text(encoding="utf-8")
@@ -78,7 +96,7 @@ def test_neuron_backprop_page_says_which_neuron_and_which_example(tmp_path, caps
     title = re.search(r"<title>(.*?)</title>", page)[1]
     match = re.fullmatch(r"backprop through neuron 0 of layer 1 on training example (\d+)", title)
     assert match, title
-    assert f"<h1 style=\"font-size:16px\">{title}</h1>" in page
+    assert f'<h1 style="font-size:16px">{title}</h1>' in page
     assert f"training example {match[1]} (counting from 0), x = (" in page
     for label in ("W1[0,0]", "W1[0,1]", "b1[0]", "z1[0]", "a1[0]", "x0", "x1"):  # the names of the closed forms
         assert f'font-weight="bold" font-size="11.00">{label}</text>' in page, label
@@ -215,8 +233,13 @@ def test_interrupting_ends_in_one_line(monkeypatch, capsys):
 def _command(*args, env=None, stdout=subprocess.PIPE):
     """Start `python -m nn.cli` with stdout block-buffered, as it is for a user (not PYTHONUNBUFFERED)."""
     environment = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}
-    return subprocess.Popen([sys.executable, "-m", "nn.cli", *args], stdout=stdout, stderr=subprocess.PIPE,
-                            env={**environment, **(env or {})}, cwd=REPO)  # fmt: skip
+    return subprocess.Popen(
+        [sys.executable, "-m", "nn.cli", *args],
+        stdout=stdout,
+        stderr=subprocess.PIPE,
+        env={**environment, **(env or {})},
+        cwd=REPO,
+    )
 
 
 @pytest.mark.parametrize("args", [["--help"], ["graph", "x*y", "x=1", "y=2"], ["graph", "--help"]])
@@ -227,11 +250,14 @@ def test_a_reader_that_stops_early_gets_no_traceback(args):
     assert err.decode() == "" and child.returncode in (0, 1)
 
 
-@pytest.mark.parametrize("args, out, err", [
-    (["graph", "θ*2", "θ=1"], "\\u03b8.grad = 2", ""),
-    (["graph", "θ*y", "θ=1"], "", "the variable y has no value"),
-    (["graph", "x+'é'", "x=1"], "", "the string 'é'".encode("ascii", "backslashreplace").decode()),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "args, out, err",
+    [
+        (["graph", "θ*2", "θ=1"], "\\u03b8.grad = 2", ""),
+        (["graph", "θ*y", "θ=1"], "", "the variable y has no value"),
+        (["graph", "x+'é'", "x=1"], "", "the string 'é'".encode("ascii", "backslashreplace").decode()),
+    ],
+)
 def test_an_ascii_only_terminal_gets_escapes_not_a_unicode_error(args, out, err):
     child = _command(*args, env={"PYTHONIOENCODING": "ascii", "LANG": "C", "LC_ALL": "C"})
     stdout, stderr = (s.decode("ascii") for s in child.communicate(timeout=60))

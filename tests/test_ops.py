@@ -18,14 +18,19 @@ UNARY = [
     ("log", lambda v: v.log(), math.log, lambda x: 1 / x, positive),
     ("sqrt", lambda v: v.sqrt(), math.sqrt, lambda x: 0.5 / math.sqrt(x), positive),
     ("tanh", lambda v: v.tanh(), math.tanh, lambda x: 1 - math.tanh(x) ** 2, finite),
-    ("sigmoid", lambda v: v.sigmoid(), lambda x: 1 / (1 + math.exp(-x)),
-     lambda x: math.exp(-x) / (1 + math.exp(-x)) ** 2, finite),
+    (
+        "sigmoid",
+        lambda v: v.sigmoid(),
+        lambda x: 1 / (1 + math.exp(-x)),
+        lambda x: math.exp(-x) / (1 + math.exp(-x)) ** 2,
+        finite,
+    ),
     ("relu", lambda v: v.relu(), lambda x: max(x, 0.0), lambda x: float(x > 0), finite),
     ("sin", lambda v: v.sin(), math.sin, math.cos, finite),
     ("cos", lambda v: v.cos(), math.cos, lambda x: -math.sin(x), finite),
     ("neg", lambda v: -v, lambda x: -x, lambda x: -1.0, finite),
     ("abs", lambda v: abs(v), abs, lambda x: math.copysign(1.0, x) if x else 0.0, finite),
-]  # fmt: skip
+]
 
 
 @pytest.mark.parametrize("name, f, value, derivative, domain", UNARY, ids=[u[0] for u in UNARY])

@@ -86,17 +86,20 @@ def test_the_learning_rate_can_be_changed_between_steps():
     assert p.data == pytest.approx(0.5)
 
 
-@pytest.mark.parametrize("make, error, message", [
-    (lambda: SGD([], lr=0.1), ValueError, "empty"),
-    (lambda: SGD([1.0], lr=0.1), TypeError, r"params\[0\] must be a Value"),
-    (lambda: SGD(Value(1.0), lr=0.1), TypeError, "iterable of Values"),
-    (lambda: SGD([Value(1.0)], lr=-0.1), ValueError, "lr must be >= 0"),
-    (lambda: SGD([Value(1.0)], lr=math.nan), ValueError, "lr must be a finite number"),
-    (lambda: SGD([Value(1.0)], lr=0.1, momentum=1.0), ValueError, r"momentum must be in \[0, 1\)"),
-    (lambda: SGD([Value(1.0)], lr=0.1, weight_decay=-1), ValueError, "weight_decay must be >= 0"),
-    (lambda: Adam([Value(1.0)], betas=(0.9,)), TypeError, "pair"),
-    (lambda: Adam([Value(1.0)], betas=(0.9, 1.5)), ValueError, r"betas\[1\] must be in \[0, 1\)"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "make, error, message",
+    [
+        (lambda: SGD([], lr=0.1), ValueError, "empty"),
+        (lambda: SGD([1.0], lr=0.1), TypeError, r"params\[0\] must be a Value"),
+        (lambda: SGD(Value(1.0), lr=0.1), TypeError, "iterable of Values"),
+        (lambda: SGD([Value(1.0)], lr=-0.1), ValueError, "lr must be >= 0"),
+        (lambda: SGD([Value(1.0)], lr=math.nan), ValueError, "lr must be a finite number"),
+        (lambda: SGD([Value(1.0)], lr=0.1, momentum=1.0), ValueError, r"momentum must be in \[0, 1\)"),
+        (lambda: SGD([Value(1.0)], lr=0.1, weight_decay=-1), ValueError, "weight_decay must be >= 0"),
+        (lambda: Adam([Value(1.0)], betas=(0.9,)), TypeError, "pair"),
+        (lambda: Adam([Value(1.0)], betas=(0.9, 1.5)), ValueError, r"betas\[1\] must be in \[0, 1\)"),
+    ],
+)
 def test_bad_optimiser_arguments_say_what_is_wrong(make, error, message):
     with pytest.raises(error, match=message):
         make()

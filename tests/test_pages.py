@@ -21,8 +21,16 @@ import autograd as ag
 from autograd import Value, viz
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync"]  # fmt: skip
+FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 VIEWPORT = {"width": 1280, "height": 800}
 COMMAND = pathlib.Path(sys.executable).with_name("chainrule")
 
@@ -58,13 +66,19 @@ _BOUNDS = """() => {
 @pytest.fixture(scope="module")
 def browser(tmp_path_factory):
     """A headless Chromium from Debian's packages, with a new empty profile."""
-    sync_api = pytest.importorskip("playwright.sync_api", reason="Playwright is not installed: pip install 'chainrule[dev]'")
+    sync_api = pytest.importorskip(
+        "playwright.sync_api", reason="Playwright is not installed: pip install 'chainrule[dev]'"
+    )
     if not pathlib.Path(CHROMIUM).exists():
         pytest.skip("Chromium is not installed and this machine cannot install it: 'make test' does so with apt-get")
     with sync_api.sync_playwright() as playwright:
         context = playwright.chromium.launch_persistent_context(
-            str(tmp_path_factory.mktemp("chromium-profile")), executable_path=CHROMIUM, headless=True,
-            args=FLAGS, viewport=VIEWPORT)  # fmt: skip
+            str(tmp_path_factory.mktemp("chromium-profile")),
+            executable_path=CHROMIUM,
+            headless=True,
+            args=FLAGS,
+            viewport=VIEWPORT,
+        )
         yield context
         context.close()
 
@@ -86,7 +100,9 @@ class Page:
         """Drag the slider to frame k, as a person would (the page listens for 'input')."""
         self.page.evaluate(
             "k => { const s = document.querySelector('[data-cr=\"slider\"]'); s.value = k;"
-            " s.dispatchEvent(new Event('input', {bubbles: true})); }", k)  # fmt: skip
+            " s.dispatchEvent(new Event('input', {bubbles: true})); }",
+            k,
+        )
         return self.state()
 
     def close(self) -> None:
@@ -180,8 +196,10 @@ def test_play_runs_to_the_last_frame(open_page, neuron_page):
     path, steps, _, _ = neuron_page
     page = open_page(path)
     page.page.click('[data-cr="play"]')
-    page.page.wait_for_function(f"() => +document.querySelector('[data-cr=\"slider\"]').value === {len(steps) - 1}",
-                                timeout=800 * len(steps) + 5000)  # fmt: skip
+    page.page.wait_for_function(
+        f"() => +document.querySelector('[data-cr=\"slider\"]').value === {len(steps) - 1}",
+        timeout=800 * len(steps) + 5000,
+    )
     assert page.state()["shown"] == [len(steps) - 1]
     assert page.errors == []
 
@@ -246,7 +264,9 @@ def test_a_wide_graph_fits_or_scrolls_with_no_node_cut_off(open_page, tmp_path, 
         assert b["boxRight"] <= b["viewportWidth"], "the frame's box itself sticks out of the window"
         wide, tall = b["scrollWidth"] > b["clientWidth"], b["scrollHeight"] > b["clientHeight"]
         assert (not wide or b["scrolls"]["x"]) and (not tall or b["scrolls"]["y"]), "content beyond the box is hidden"
-        assert not wide or b["boxHeight"] <= b["viewportHeight"], "the box is taller than the window: its sideways scrollbar is out of sight"
+        assert not wide or b["boxHeight"] <= b["viewportHeight"], (
+            "the box is taller than the window: its sideways scrollbar is out of sight"
+        )
         for n in b["nodes"]:  # every node lies inside the scrollable area and fits the visible box
             assert n["left"] >= -0.5 and n["top"] >= -0.5, n
             assert n["left"] + n["width"] <= b["scrollWidth"] + 0.5, n
@@ -254,7 +274,8 @@ def test_a_wide_graph_fits_or_scrolls_with_no_node_cut_off(open_page, tmp_path, 
             assert n["width"] <= b["clientWidth"] and n["height"] <= b["clientHeight"], n
         # scroll to the far corner, as a person would: the farthest node is then wholly in the window
         far = max(b["nodes"], key=lambda n: (n["left"] + n["width"], n["top"] + n["height"]))
-        visible = page.page.evaluate("""index => {
+        visible = page.page.evaluate(
+            """index => {
           const frame = document.querySelector('[data-cr="view"]');
           frame.scrollLeft = frame.scrollWidth; frame.scrollTop = frame.scrollHeight;
           frame.scrollIntoView({block: 'end', inline: 'end'});
@@ -262,7 +283,9 @@ def test_a_wide_graph_fits_or_scrolls_with_no_node_cut_off(open_page, tmp_path, 
           const r = g.getBoundingClientRect(), box = frame.getBoundingClientRect();
           return r.left >= box.left - 0.5 && r.right <= box.right + 0.5 && r.top >= box.top - 0.5 && r.bottom <= box.bottom + 0.5
                  && r.left >= 0 && r.right <= innerWidth && r.top >= 0 && r.bottom <= innerHeight;
-        }""", far["index"])  # fmt: skip
+        }""",
+            far["index"],
+        )
         assert visible, f"frame {k}: the farthest node ({far}) cannot be scrolled into view"
     assert page.errors == []
 
@@ -325,6 +348,8 @@ def test_a_step_through_at_the_node_limit_loads_and_steps(open_page, tmp_path):
     state = page.state()
     assert state["shown"] == [viz.MAX_NODES - 1] and state["caption"] == steps.captions[-1]
     assert _grads_shown(state)["x"] is not None
+
+
 # ---- the training movie ------------------------------------------------------------------------
 # What the movie page shows: its frame, the figures under the controls, each node's box and each
 # edge's look, and a pixel of the boundary's canvas.
@@ -385,8 +410,20 @@ def movie_page(tmp_path_factory):
     X_test, _, _ = nn.datasets.normalize(X_test, mean, std)
     model = nn.MLP(2, [8, 8, 1], seed=0)
     path = tmp_path_factory.mktemp("movie") / "training.html"
-    history, recorded = nn.movie.record(model, X_train, y_train, path, X_test=X_test, y_test=y_test, loss="hinge",
-                                        epochs=12, every=2, batch_size=16, progress=False, seed=0)  # fmt: skip
+    history, recorded = nn.movie.record(
+        model,
+        X_train,
+        y_train,
+        path,
+        X_test=X_test,
+        y_test=y_test,
+        loss="hinge",
+        epochs=12,
+        every=2,
+        batch_size=16,
+        progress=False,
+        seed=0,
+    )
     return path, history, recorded
 
 
@@ -418,12 +455,17 @@ def test_movie_slider_buttons_keys_and_play_change_the_frame(open_page, movie_pa
     assert frame() == 2
     page.page.click('[data-mv="step"][data-by="-1"]')
     assert frame() == 1
-    page.page.evaluate("k => { const s = document.querySelector('[data-mv=\"slider\"]'); s.value = k;"
-                       " s.dispatchEvent(new Event('input', {bubbles: true})); }", 3)  # fmt: skip
+    page.page.evaluate(
+        "k => { const s = document.querySelector('[data-mv=\"slider\"]'); s.value = k;"
+        " s.dispatchEvent(new Event('input', {bubbles: true})); }",
+        3,
+    )
     assert frame() == 3
     page.page.click('[data-mv="play"]')
-    page.page.wait_for_function(f"() => +document.getElementById('movie').getAttribute('data-frame') === {last}",
-                                timeout=150 * len(recorded) + 5000)  # fmt: skip
+    page.page.wait_for_function(
+        f"() => +document.getElementById('movie').getAttribute('data-frame') === {last}",
+        timeout=150 * len(recorded) + 5000,
+    )
     assert page.page.text_content('[data-mv="play"]').endswith("play")  # it stopped at the end
     assert page.errors == []
 
@@ -449,8 +491,11 @@ def test_each_movie_frame_shows_the_figures_fit_reported_for_its_epoch(open_page
 
 
 def _movie_go(page, k: int) -> dict:
-    page.page.evaluate("k => { const s = document.querySelector('[data-mv=\"slider\"]'); s.value = k;"
-                       " s.dispatchEvent(new Event('input', {bubbles: true})); }", k)  # fmt: skip
+    page.page.evaluate(
+        "k => { const s = document.querySelector('[data-mv=\"slider\"]'); s.value = k;"
+        " s.dispatchEvent(new Event('input', {bubbles: true})); }",
+        k,
+    )
     return page.page.evaluate(_MOVIE_STATE)
 
 
@@ -467,8 +512,20 @@ def test_movie_layout_holds_still_while_weights_and_boundary_change(open_page, m
 @pytest.mark.parametrize("data", ["moons", "spiral"])
 def test_the_commands_movie_fits_a_1280_pixel_window_with_nothing_cut_off(open_page, tmp_path, data):
     path = tmp_path / "training.html"
-    _chainrule("train", "--data", data, "--epochs", "3", "--samples", "60", "--no-progress", "--out", str(tmp_path),
-               "--movie", str(path))  # fmt: skip
+    _chainrule(
+        "train",
+        "--data",
+        data,
+        "--epochs",
+        "3",
+        "--samples",
+        "60",
+        "--no-progress",
+        "--out",
+        str(tmp_path),
+        "--movie",
+        str(path),
+    )
     page = open_page(path)
     for k in (0, 3):
         _movie_go(page, k)

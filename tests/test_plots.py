@@ -63,8 +63,9 @@ def test_boundary_axes_and_legend_are_labelled_and_test_points_have_their_own_ma
     assert ax.get_xlabel() == "x0 (normalised)" and ax.get_ylabel() == "x1 (normalised)"
     labels = [t.get_text() for t in ax.get_legend().get_texts()]
     assert labels == ["class 0", "class 1", "train point", "test point", "decision boundary"]
-    scatters = [c for c in ax.collections if c.get_offsets().shape[0] in (len(X), len(X_test))
-                and not hasattr(c, "levels")]  # fmt: skip
+    scatters = [
+        c for c in ax.collections if c.get_offsets().shape[0] in (len(X), len(X_test)) and not hasattr(c, "levels")
+    ]
     sizes = sorted(c.get_offsets().shape[0] for c in scatters)
     assert sizes == sorted([len(X), len(X_test)])
     train, test = sorted(scatters, key=lambda c: c.get_offsets().shape[0] != len(X))

@@ -229,9 +229,18 @@ def _refused(torch):
 
 @pytest.mark.parametrize(
     "case",
-    ["not a Sequential", "empty", "no bias", "unknown activation", "activation first", "two activations",
-     "sizes do not chain", "dropout", "nested"],
-)  # fmt: skip
+    [
+        "not a Sequential",
+        "empty",
+        "no bias",
+        "unknown activation",
+        "activation first",
+        "two activations",
+        "sizes do not chain",
+        "dropout",
+        "nested",
+    ],
+)
 def test_from_torch_refuses_what_an_mlp_cannot_be_naming_the_layer(torch, case):
     module, error, message = _refused(torch)[case]
     with pytest.raises(error, match=message) as info:

@@ -8,13 +8,14 @@ from hypothesis import strategies as st
 from nn import reference as ref
 from nn.reference import ACTIVATIONS, LOSSES, activation, activation_derivative, backward, forward, loss
 
-H = 1e-6            # central-difference step
+H = 1e-6  # central-difference step
 RTOL, ATOL = 1e-6, 1e-8
 KINK_MARGIN = 1e-4  # stay this far from the kinks of relu (Z = 0) and hinge (1 − Y Z = 0)
 
 
 def numerical_gradients(Ws, bs, activations, X, Y, loss_name):
     """(J(θ + h) − J(θ − h)) / 2h for every entry of every W and b, float64."""
+
     def J():
         return loss(loss_name, forward(Ws, bs, activations, X)[1][-1], Y)
 
@@ -230,6 +231,7 @@ def test_hinge_gradient_is_zero_at_the_kink():
 
 
 # --- errors -----------------------------------------------------------------------------
+
 
 def _net():
     rng = np.random.default_rng(0)

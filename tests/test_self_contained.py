@@ -60,9 +60,15 @@ def _hits(pattern, text):
 
 def test_the_patterns_catch_what_they_are_for():
     number = "00" + "2"
-    for text in ["see " + _DOC + " " + number, _DOC.title() + "s 000-" + number, "z (" + number + ") here",
-                 _UP.replace("\\", "") + "shared/x", _SEED.upper() + ".md", number + "_a685c461dcc1010c.txt",
-                 "the " + _DOC + "s' closed forms"]:  # fmt: skip
+    for text in [
+        "see " + _DOC + " " + number,
+        _DOC.title() + "s 000-" + number,
+        "z (" + number + ") here",
+        _UP.replace("\\", "") + "shared/x",
+        _SEED.upper() + ".md",
+        number + "_a685c461dcc1010c.txt",
+        "the " + _DOC + "s' closed forms",
+    ]:
         assert NOTE_REFERENCES.search(text) or OUTSIDE_FOLDERS.search(text), text
     for text in [
         "seeds = st.integers()",

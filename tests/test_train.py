@@ -14,8 +14,9 @@ from nn.train import accuracy, evaluate, readout, track
 def test_an_mlp_reaches_95_percent_training_accuracy_on_moons_in_60_epochs():
     X, y = datasets.moons(100, noise=0.1)
     model = MLP(2, [8, 8, 1], seed=0)
-    history = nn.fit(model, X, y, loss="bce_with_logits", optimizer=Adam(model.parameters(), lr=0.05),
-                     epochs=60, progress=False)  # fmt: skip
+    history = nn.fit(
+        model, X, y, loss="bce_with_logits", optimizer=Adam(model.parameters(), lr=0.05), epochs=60, progress=False
+    )
     assert accuracy(model, X, y) >= 0.95
     assert history["accuracy"][-1] >= 0.95
 
@@ -34,8 +35,9 @@ def test_one_full_batch_epoch_is_one_gradient_descent_step():
     J = losses.binary_cross_entropy_with_logits([model(x) for x in X], y)
     J.backward()
     expected = [p.data - 0.3 * p.grad for p in model.parameters()]
-    history = nn.fit(model, X, y, loss="bce_with_logits", optimizer=SGD(model.parameters(), lr=0.3), epochs=1,
-                     progress=False)  # fmt: skip
+    history = nn.fit(
+        model, X, y, loss="bce_with_logits", optimizer=SGD(model.parameters(), lr=0.3), epochs=1, progress=False
+    )
     assert [p.data for p in model.parameters()] == pytest.approx(expected, rel=1e-12, abs=1e-15)
     assert history["loss"] == [pytest.approx(J.data, rel=1e-12)]
 
@@ -70,8 +72,15 @@ def test_mini_batches_are_seeded_and_cover_every_example_each_epoch():
     assert other.state_dict() != runs[0][1], "a different shuffle trains differently"
 
     seen = []
-    nn.fit(MLP(2, [4, 1], seed=0), X, y, loss=lambda p, t: (seen.append(len(p)), losses.mse(p, t))[1],
-           epochs=2, batch_size=8, progress=False)  # fmt: skip
+    nn.fit(
+        MLP(2, [4, 1], seed=0),
+        X,
+        y,
+        loss=lambda p, t: (seen.append(len(p)), losses.mse(p, t))[1],
+        epochs=2,
+        batch_size=8,
+        progress=False,
+    )
     assert seen == [8, 8, 8, 6] * 2
 
 
@@ -98,12 +107,15 @@ def test_auto_loss_is_bce_for_a_sigmoid_output_and_a_custom_loss_has_no_accuracy
     assert history["accuracy"] == [None, None]
 
 
-@pytest.mark.parametrize("kwargs, message", [
-    ({"y": [0.0]}, "X has 10 examples but y has 1"),
-    ({"loss": "nll"}, "unknown loss 'nll'"),
-    ({"batch_size": 0}, "batch_size must be None"),
-    ({"epochs": -1}, "epochs must be an int >= 0"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"y": [0.0]}, "X has 10 examples but y has 1"),
+        ({"loss": "nll"}, "unknown loss 'nll'"),
+        ({"batch_size": 0}, "batch_size must be None"),
+        ({"epochs": -1}, "epochs must be an int >= 0"),
+    ],
+)
 def test_fit_rejects_bad_arguments_with_a_value_error(kwargs, message):
     X, y = datasets.moons(10)
     args = {"y": y, **kwargs}
@@ -131,8 +143,15 @@ def test_track_records_test_loss_and_accuracy_each_epoch_equal_to_evaluate_at_th
     X_train, X_test, y_train, y_test = datasets.train_test_split(X, y, seed=0)
     model = MLP(2, [6, 1], seed=0)
     calls = []
-    history = nn.fit(model, X_train, y_train, loss="hinge", epochs=4, progress=False,
-                     callback=[track(X_test, y_test, loss="hinge"), lambda m, h: calls.append(len(h["test_loss"]))])  # fmt: skip
+    history = nn.fit(
+        model,
+        X_train,
+        y_train,
+        loss="hinge",
+        epochs=4,
+        progress=False,
+        callback=[track(X_test, y_test, loss="hinge"), lambda m, h: calls.append(len(h["test_loss"]))],
+    )
     assert calls == [1, 2, 3, 4]  # callbacks run in order: track's entry is there for the next one
     assert len(history["test_loss"]) == len(history["test_accuracy"]) == 4
     final = evaluate(model, X_test, y_test, loss="hinge")

@@ -55,9 +55,14 @@ def test_dot_source_holds_every_label_data_grad_and_op_of_a_known_graph():
     L, v = _known_graph()
     lines, ids = _lines(viz.draw(L).source), _ids(L)
     expected = {  # name: (data, grad), values from the micrograd lecture
-        "a": (2.0, 6.0), "b": (-3.0, -4.0), "c": (10.0, -2.0), "e": (-6.0, -2.0),
-        "d": (4.0, -2.0), "f": (-2.0, 4.0), "L": (-8.0, 1.0),
-    }  # fmt: skip
+        "a": (2.0, 6.0),
+        "b": (-3.0, -4.0),
+        "c": (10.0, -2.0),
+        "e": (-6.0, -2.0),
+        "d": (4.0, -2.0),
+        "f": (-2.0, 4.0),
+        "L": (-8.0, 1.0),
+    }
     for name, (data, grad) in expected.items():
         line = lines[ids[v[name]]]
         assert f"<B>{name}</B>" in line and f"data {data:.4f}" in line and f"grad {grad:.4f}" in line
@@ -71,8 +76,13 @@ def test_dot_source_holds_every_edge_label_with_local_grads():
     L, v = _known_graph()
     lines, ids = _lines(viz.draw(L, show_local_grads=True).source), _ids(L)
     edges = {  # (parent, child): ∂child/∂parent
-        ("a", "e"): -3.0, ("b", "e"): 2.0, ("e", "d"): 1.0, ("c", "d"): 1.0, ("d", "L"): -2.0, ("f", "L"): 4.0,
-    }  # fmt: skip
+        ("a", "e"): -3.0,
+        ("b", "e"): 2.0,
+        ("e", "d"): 1.0,
+        ("c", "d"): 1.0,
+        ("d", "L"): -2.0,
+        ("f", "L"): 4.0,
+    }
     for (parent, child), d in edges.items():
         assert _edge_label(lines, ids[v[parent]], _op_id(ids[v[child]])) == f"{d:.4f}"
     for parent, _child in edges:  # grad(parent) = Σ edge × grad(child) reads off the picture
@@ -92,8 +102,12 @@ def test_local_derivative_on_each_edge_of_tanh_neuron_equals_its_closed_form():
     y = z.tanh()
     lines, ids = _lines(viz.draw(y, show_local_grads=True).source), _ids(y)
     closed = {  # ∂(w·x)/∂w = x, ∂(w·x)/∂x = w, ∂z/∂(w·x) = ∂z/∂b = 1, ∂tanh z/∂z = 1 − tanh² z
-        (w, wx): x.data, (x, wx): w.data, (wx, z): 1.0, (b, z): 1.0, (z, y): 1 - math.tanh(z.data) ** 2,
-    }  # fmt: skip
+        (w, wx): x.data,
+        (x, wx): w.data,
+        (wx, z): 1.0,
+        (b, z): 1.0,
+        (z, y): 1 - math.tanh(z.data) ** 2,
+    }
     for (parent, child), d in closed.items():
         assert _edge_label(lines, ids[parent], _op_id(ids[child])) == f"{d:.4f}"
 
@@ -111,8 +125,10 @@ def test_leaf_kinds_differ_in_shape_and_colour_the_root_stands_out_and_a_legend_
     y = (w * x + 2.0).relu()
     lines, ids = _lines(viz.draw(y).source), _ids(y)
     const = next(n for n in topological_order(y) if n.data == 2.0)
-    styles = {kind: re.search(r"fillcolor=\"(#\w+)\".*style=\"?([\w,]+)", lines[ids[n]]).groups()
-              for kind, n in [("input", x), ("parameter", w), ("constant", const), ("computed", y.parents[0])]}  # fmt: skip
+    styles = {
+        kind: re.search(r"fillcolor=\"(#\w+)\".*style=\"?([\w,]+)", lines[ids[n]]).groups()
+        for kind, n in [("input", x), ("parameter", w), ("constant", const), ("computed", y.parents[0])]
+    }
     assert len(set(styles.values())) == 4
     assert "peripheries=2" in lines[ids[y]] and all("peripheries" not in lines[ids[n]] for n in (x, w, const))
     legend = viz.draw(y).source
@@ -164,8 +180,13 @@ def test_autograd_draw_is_viz_draw_and_a_value_keeps_its_text_repr():
 
 def test_numbers_show_4_decimals_and_tiny_or_huge_ones_in_scientific_notation():
     assert [viz._fmt(x) for x in (0.5, -2.0, 0.0, 1.5e-7, 3e8, math.inf)] == [
-        "0.5000", "-2.0000", "0.0000", "1.5000e-07", "3.0000e+08", "inf",
-    ]  # fmt: skip
+        "0.5000",
+        "-2.0000",
+        "0.0000",
+        "1.5000e-07",
+        "3.0000e+08",
+        "inf",
+    ]
 
 
 # ---- no `dot` on PATH -----------------------------------------------------------------------------

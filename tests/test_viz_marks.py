@@ -283,8 +283,22 @@ def test_focus_makes_a_too_big_graph_drawable():
 
 
 # ---- odd labels, collapse of a bare Layer ------------------------------------------------------------
-@pytest.mark.parametrize("label", ["bell\x07", "nul\x00byte", "tab\tnew\nline", "\x1b[31mred", "zero\u200bwidth",
-                                   "sep\u2028par", "lone \ud800 surrogate", "del\x7f", "]]> <!-- & \"'", "]", "]]"])  # fmt: skip
+@pytest.mark.parametrize(
+    "label",
+    [
+        "bell\x07",
+        "nul\x00byte",
+        "tab\tnew\nline",
+        "\x1b[31mred",
+        "zero\u200bwidth",
+        "sep\u2028par",
+        "lone \ud800 surrogate",
+        "del\x7f",
+        "]]> <!-- & \"'",
+        "]",
+        "]]",
+    ],
+)
 def test_labels_with_control_characters_render_and_show_an_escape(label):
     x = Value(1.0, label)
     with scope(label):
