@@ -71,11 +71,7 @@ def fit(
     losses' targets (class labels) get one trace each.
     """
     callbacks = _callbacks(callback)
-    X, y = list(X), list(y)
-    if len(X) != len(y):
-        raise ValueError(f"X has {len(X)} examples but y has {len(y)}")
-    if not X:
-        raise ValueError("X is empty: nothing to train on")
+    X, y = _examples(X, y, "X is empty: nothing to train on")
     if isinstance(epochs, bool) or not isinstance(epochs, numbers.Integral) or epochs < 0:
         raise ValueError(f"epochs must be an int >= 0, got {epochs!r}")
     if batch_size is not None and (
@@ -143,11 +139,7 @@ def accuracy(model, X, y, loss="auto") -> float:
     One output: positive when p > 0.5 (bce, mse) or the logit/score > 0 (bce_with_logits,
     hinge); several outputs: the argmax is the class (cross_entropy).
     """
-    X, y = list(X), list(y)
-    if len(X) != len(y):
-        raise ValueError(f"X has {len(X)} examples but y has {len(y)}")
-    if not X:
-        raise ValueError("X is empty")
+    X, y = _examples(X, y)
     name, _ = _resolve_loss(model, loss)
     correct = _correct_fn(name, y)
     if correct is None:
@@ -170,11 +162,7 @@ def evaluate(model, X, y, loss="auto") -> dict:
     """{"loss": J, "accuracy": fraction correct (None where it has no meaning)} of ``model`` on
     (X, y), with the loss `fit` trains on (hinge maps 0/1 labels to −1/+1 the same way); no
     graph is kept."""
-    X, y = list(X), list(y)
-    if len(X) != len(y):
-        raise ValueError(f"X has {len(X)} examples but y has {len(y)}")
-    if not X:
-        raise ValueError("X is empty")
+    X, y = _examples(X, y)
     name, loss_fn = _resolve_loss(model, loss)
     y = _targets_for(name, y)
     correct = _correct_fn(name, y)
@@ -260,6 +248,16 @@ def _targets_for(name, y) -> list:
     if name == "hinge":
         return [2.0 * t - 1.0 if t in (0, 1) else t for t in y]
     return list(y)
+
+
+def _examples(X, y, empty: str = "X is empty") -> tuple[list, list]:
+    """X and y as lists of equal, non-zero length; a ValueError saying which rule they break."""
+    X, y = list(X), list(y)
+    if len(X) != len(y):
+        raise ValueError(f"X has {len(X)} examples but y has {len(y)}")
+    if not X:
+        raise ValueError(empty)
+    return X, y
 
 
 def _resolve_loss(model, loss):

@@ -6,6 +6,7 @@ import re
 
 import graphviz
 import pytest
+from dot_source import dot_lines, node_ids, op_id
 
 import autograd
 from autograd import Value, dot, parameter, scope, topological_order, viz
@@ -24,28 +25,6 @@ def _known_graph():
     return L, dict(a=a, b=b, c=c, d=d, e=e, f=f, L=L)
 
 
-def _lines(source: str) -> dict:
-    """DOT statement lines keyed by what they define: node id, or (tail, head) for an edge."""
-    out = {}
-    for line in source.splitlines():
-        m = re.match(r"\s*(\w+) -> (\w+)(.*)", line)
-        if m:
-            out[m[1], m[2]] = m[3]
-            continue
-        m = re.match(r"\s*(\w+) \[(.*)\]$", line)
-        if m:
-            out[m[1]] = m[2]
-    return out
-
-
-def _ids(root) -> dict:
-    return {node: f"v{i}" for i, node in enumerate(topological_order(root))}
-
-
-def _op_id(node_id: str) -> str:
-    return "o" + node_id[1:]
-
-
 def _edge_label(lines, tail, head) -> str:
     return re.search(r"label=\"?([^\s\"\]]+)", lines[tail, head])[1]
 
@@ -53,7 +32,7 @@ def _edge_label(lines, tail, head) -> str:
 # ---- what draw() puts in the picture ------------------------------------------------------------
 def test_dot_source_holds_every_label_data_grad_and_op_of_a_known_graph():
     L, v = _known_graph()
-    lines, ids = _lines(viz.draw(L).source), _ids(L)
+    lines, ids = dot_lines(viz.draw(L).source), node_ids(L)
     expected = {  # name: (data, grad), values from the micrograd lecture
         "a": (2.0, 6.0),
         "b": (-3.0, -4.0),
@@ -66,15 +45,15 @@ def test_dot_source_holds_every_label_data_grad_and_op_of_a_known_graph():
     for name, (data, grad) in expected.items():
         line = lines[ids[v[name]]]
         assert f"<B>{name}</B>" in line and f"data {data:.4f}" in line and f"grad {grad:.4f}" in line
-    assert 'label="×"' in lines[_op_id(ids[v["e"]])]
-    assert 'label="+"' in lines[_op_id(ids[v["d"]])]
-    assert 'label="×"' in lines[_op_id(ids[v["L"]])]
-    assert "label=" not in lines[ids[v["a"]], _op_id(ids[v["e"]])]  # no edge labels unless asked
+    assert 'label="×"' in lines[op_id(ids[v["e"]])]
+    assert 'label="+"' in lines[op_id(ids[v["d"]])]
+    assert 'label="×"' in lines[op_id(ids[v["L"]])]
+    assert "label=" not in lines[ids[v["a"]], op_id(ids[v["e"]])]  # no edge labels unless asked
 
 
 def test_dot_source_holds_every_edge_label_with_local_grads():
     L, v = _known_graph()
-    lines, ids = _lines(viz.draw(L, show_local_grads=True).source), _ids(L)
+    lines, ids = dot_lines(viz.draw(L, show_local_grads=True).source), node_ids(L)
     edges = {  # (parent, child): ∂child/∂parent
         ("a", "e"): -3.0,
         ("b", "e"): 2.0,
@@ -84,7 +63,7 @@ def test_dot_source_holds_every_edge_label_with_local_grads():
         ("f", "L"): 4.0,
     }
     for (parent, child), d in edges.items():
-        assert _edge_label(lines, ids[v[parent]], _op_id(ids[v[child]])) == f"{d:.4f}"
+        assert _edge_label(lines, ids[v[parent]], op_id(ids[v[child]])) == f"{d:.4f}"
     for parent, _child in edges:  # grad(parent) = Σ edge × grad(child) reads off the picture
         assert v[parent].grad == pytest.approx(sum(e * v[c].grad for (p, c), e in edges.items() if p == parent))
 
@@ -100,7 +79,7 @@ def test_local_derivative_on_each_edge_of_tanh_neuron_equals_its_closed_form():
     wx = w * x
     z = wx + b
     y = z.tanh()
-    lines, ids = _lines(viz.draw(y, show_local_grads=True).source), _ids(y)
+    lines, ids = dot_lines(viz.draw(y, show_local_grads=True).source), node_ids(y)
     closed = {  # ∂(w·x)/∂w = x, ∂(w·x)/∂x = w, ∂z/∂(w·x) = ∂z/∂b = 1, ∂tanh z/∂z = 1 − tanh² z
         (w, wx): x.data,
         (x, wx): w.data,
@@ -109,21 +88,21 @@ def test_local_derivative_on_each_edge_of_tanh_neuron_equals_its_closed_form():
         (z, y): 1 - math.tanh(z.data) ** 2,
     }
     for (parent, child), d in closed.items():
-        assert _edge_label(lines, ids[parent], _op_id(ids[child])) == f"{d:.4f}"
+        assert _edge_label(lines, ids[parent], op_id(ids[child])) == f"{d:.4f}"
 
 
 def test_a_parent_used_twice_gets_one_edge_with_the_summed_derivative():
     x = Value(3.0, "x")
     y = x * x
-    lines, ids = _lines(viz.draw(y, show_local_grads=True).source), _ids(y)
-    assert sum(1 for key in lines if key == (ids[x], _op_id(ids[y]))) == 1
-    assert _edge_label(lines, ids[x], _op_id(ids[y])) == "6.0000"  # d(x²)/dx = 2x
+    lines, ids = dot_lines(viz.draw(y, show_local_grads=True).source), node_ids(y)
+    assert sum(1 for key in lines if key == (ids[x], op_id(ids[y]))) == 1
+    assert _edge_label(lines, ids[x], op_id(ids[y])) == "6.0000"  # d(x²)/dx = 2x
 
 
 def test_leaf_kinds_differ_in_shape_and_colour_the_root_stands_out_and_a_legend_names_them():
     x, w = Value(1.5, "x"), parameter(0.5, "w")
     y = (w * x + 2.0).relu()
-    lines, ids = _lines(viz.draw(y).source), _ids(y)
+    lines, ids = dot_lines(viz.draw(y).source), node_ids(y)
     const = next(n for n in topological_order(y) if n.data == 2.0)
     styles = {
         kind: re.search(r"fillcolor=\"(#\w+)\".*style=\"?([\w,]+)", lines[ids[n]]).groups()
@@ -156,10 +135,10 @@ def test_op_glyphs_for_fused_nodes():
 
 def test_highlight_marks_the_node_its_op_and_the_edges_into_it():
     L, v = _known_graph()
-    lines, ids = _lines(viz.draw(L, highlight=v["d"]).source), _ids(L)
+    lines, ids = dot_lines(viz.draw(L, highlight=v["d"]).source), node_ids(L)
     lit = viz._HIGHLIGHT_FILL
-    assert lit in lines[ids[v["d"]]] and lit in lines[_op_id(ids[v["d"]])]
-    assert "penwidth" in lines[ids[v["e"]], _op_id(ids[v["d"]])]
+    assert lit in lines[ids[v["d"]]] and lit in lines[op_id(ids[v["d"]])]
+    assert "penwidth" in lines[ids[v["e"]], op_id(ids[v["d"]])]
     assert lit not in lines[ids[v["e"]]]
 
 
@@ -209,12 +188,12 @@ def test_step_through_has_one_frame_per_node_in_backward_order():
     steps = viz.step_through(L)
     assert steps.order == order[::-1]  # backward's visiting order, leaves included
     assert len(steps) == len(steps.captions) == len(steps.plan["lit"]) == len(order)
-    ids = _ids(L)
+    ids = node_ids(L)
     for k, node in enumerate(steps.order):
         shown = steps.shown(k)
         assert shown["lit"][0] == ids[node]  # the current node is the one highlighted ...
         if node.parents:  # ... with its op, the op's edge to it and the edges into the op
-            op = _op_id(ids[node])
+            op = op_id(ids[node])
             assert set(shown["lit"][1:]) == {op, f"{op}-{ids[node]}", *(f"{ids[p]}-{op}" for p in node.parents)}
         visited = set(steps.order[: k + 1])
         for n in order:  # grads filled in up to this point, blank after
@@ -243,9 +222,9 @@ def test_step_through_grads_are_backwards_and_leave_grad_untouched():
     y = (a * b + a).tanh()
     steps = viz.step_through(y)
     assert a.grad == b.grad == 0.0
-    last = _lines(steps.graph.source)
+    last = dot_lines(steps.graph.source)
     y.backward()
-    for node, key in _ids(y).items():
+    for node, key in node_ids(y).items():
         assert f"grad {viz._fmt(node.grad)}" in last[key]
 
 

@@ -6,33 +6,12 @@ import re
 import sys
 
 import pytest
+from dot_source import dot_lines, node_ids, op_id
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import autograd as ag
 from autograd import Value, extend, parameter, scope, topological_order, viz
-
-
-def _lines(source: str) -> dict:
-    """DOT statement lines keyed by what they define: node id, or (tail, head) for an edge."""
-    out = {}
-    for line in source.splitlines():
-        m = re.match(r"\s*(\w+) -> (\w+)(.*)", line)
-        if m:
-            out[m[1], m[2]] = m[3]
-            continue
-        m = re.match(r"\s*(\w+) \[(.*)\]$", line)
-        if m:
-            out[m[1]] = m[2]
-    return out
-
-
-def _ids(root) -> dict:
-    return {node: f"v{i}" for i, node in enumerate(topological_order(root))}
-
-
-def _op(node_id: str) -> str:
-    return "o" + node_id[1:]
 
 
 def _green(text: str) -> list:
@@ -52,19 +31,19 @@ def _reused():
 # ---- fan-out: a reused node's grad as the sum of its shares ----------------------------------------
 def test_a_node_used_twice_shows_its_grad_as_the_sum_of_the_two_shares():
     y, a = _reused()
-    lines, ids = _lines(viz.draw(y).source), _ids(y)
+    lines, ids = dot_lines(viz.draw(y).source), node_ids(y)
     assert "grad 8.0000" in lines[ids[a]] and _green(lines[ids[a]]) == ["= 3.0000 + 5.0000"]
     first, second = (u for u in topological_order(y) if a in u.parents)
-    assert _green(lines[ids[a], _op(ids[first])]) == ["3.0000"]  # grad(out)·∂out/∂a = 1 × 3
-    assert _green(lines[ids[a], _op(ids[second])]) == ["5.0000"]
+    assert _green(lines[ids[a], op_id(ids[first])]) == ["3.0000"]  # grad(out)·∂out/∂a = 1 × 3
+    assert _green(lines[ids[a], op_id(ids[second])]) == ["5.0000"]
     assert "reused node" in viz.draw(y).source  # the legend says what green means
 
 
 def test_shares_with_local_grads_show_both_numbers_on_each_edge():
     y, a = _reused()
-    lines, ids = _lines(viz.draw(y, show_local_grads=True).source), _ids(y)
+    lines, ids = dot_lines(viz.draw(y, show_local_grads=True).source), node_ids(y)
     first = next(u for u in topological_order(y) if a in u.parents)
-    edge = lines[ids[a], _op(ids[first])]
+    edge = lines[ids[a], op_id(ids[first])]
     assert ">3.0000</FONT><BR/>" in edge and _green(edge) == ["3.0000"]  # ∂out/∂a = 3, then the share
 
 
@@ -73,8 +52,8 @@ def test_the_shares_of_every_reused_node_add_up_to_its_grad():
     h = (w * x).tanh()
     y = h * x + h * h * w + x.exp()
     y.backward()
-    source, ids = viz.draw(y).source, _ids(y)
-    lines = _lines(source)
+    source, ids = viz.draw(y).source, node_ids(y)
+    lines = dot_lines(source)
     reused = [n for n in topological_order(y) if sum(n in u.parents for u in topological_order(y)) > 1]
     assert {x, w, h} <= set(reused)
     for n in reused:
@@ -97,7 +76,7 @@ def test_a_collapsed_input_used_by_several_boxes_shows_one_share_per_box():
             hidden.append(ag.dot([parameter(0.1 * (j + 1)), parameter(-0.2)], [x0, x1], parameter(0.0)).tanh())
     y = ag.sum(hidden)
     y.backward()
-    lines = _lines(viz.draw(y, collapse="neuron").source)
+    lines = dot_lines(viz.draw(y, collapse="neuron").source)
     x0_line = next(line for key, line in lines.items() if isinstance(key, str) and "<B>x0</B>" in line)
     terms = _green(x0_line)[0].removeprefix("= ").split(" + ")
     assert len(terms) == 3 and math.fsum(map(float, terms)) == pytest.approx(x0.grad, abs=1e-4)
@@ -107,7 +86,7 @@ def test_a_collapsed_input_used_by_several_boxes_shows_one_share_per_box():
 def test_step_through_grows_the_sum_and_the_frame_that_completes_it_says_so():
     y, a = _reused()
     steps = viz.step_through(y)
-    ids = _ids(y)
+    ids = node_ids(y)
     users = [u for u in steps.order if a in u.parents]  # in the order backward visits them
     k1, k2 = steps.order.index(users[0]), steps.order.index(users[1])
     assert steps.shown(k1 - 1)["sums"][ids[a]] == ""
@@ -115,7 +94,7 @@ def test_step_through_grows_the_sum_and_the_frame_that_completes_it_says_so():
     assert steps.shown(k2)["sums"][ids[a]] == "= 3.0000 + 5.0000"
     assert "'a' now has all 2 shares: grad 8.0000 = 3.0000 + 5.0000" in steps.captions[k2]
     assert "now has all" not in " ".join(steps.captions[:k2] + steps.captions[k2 + 1 :])
-    edge = f"{ids[a]}-{_op(ids[users[0]])}"
+    edge = f"{ids[a]}-{op_id(ids[users[0]])}"
     assert not steps.shown(k1 - 1)["shares"][edge] and steps.shown(k1)["shares"][edge]
     assert "= 3.0000 + 5.0000" in steps.captions[steps.order.index(a)]
 
@@ -134,7 +113,7 @@ def test_check_flags_the_inputs_of_a_primitive_whose_derivative_rule_is_wrong():
     y.label = "y"
     y.backward()
     g = viz.draw(y, check=True)
-    lines, ids = _lines(g.source), _ids(y)
+    lines, ids = dot_lines(g.source), node_ids(y)
     assert "finite diff." in lines[ids[x]] and viz._PROBLEM_FILL["mismatch"] in lines[ids[x]]
     fd = (1 - math.tanh(x.data**3 * w.data) ** 2) * w.data * 3 * x.data**2  # the true derivative
     assert f"finite diff. {viz._fmt(fd)}" in lines[ids[x]] and f"engine {viz._fmt(x.grad)}" in lines[ids[x]]
@@ -173,7 +152,7 @@ def test_a_dead_relu_says_dead_and_a_live_one_does_not():
     dead, live = x.relu(), z.relu()
     y = dead + live
     y.backward()
-    lines, ids = _lines(viz.draw(y).source), _ids(y)
+    lines, ids = dot_lines(viz.draw(y).source), node_ids(y)
     assert "<B>dead</B>" in lines[ids[dead]] and viz._PROBLEM_FILL["dead"] in lines[ids[dead]]
     assert "dead" not in lines[ids[live]]
     assert "dead relu: input ≤ 0" in viz.draw(y).source  # the legend
@@ -190,12 +169,12 @@ def test_nan_and_inf_in_data_and_grad_are_flagged():
     x = Value(float("nan"), "x")
     y = x * 2.0
     y.backward()
-    lines, ids = _lines(viz.draw(y).source), _ids(y)
+    lines, ids = dot_lines(viz.draw(y).source), node_ids(y)
     assert "<B>nan</B>" in lines[ids[x]] and "<B>nan</B>" in lines[ids[y]]
     z = Value(0.0, "z")
     r = z.sqrt()  # d√z/dz = inf at 0
     r.backward()
-    lines, ids = _lines(viz.draw(r).source), _ids(r)
+    lines, ids = dot_lines(viz.draw(r).source), node_ids(r)
     assert "<B>inf</B>" in lines[ids[z]] and "inf data or grad" in viz.draw(r).source
     assert b"<svg" in viz.draw(r).pipe(format="svg")
 
@@ -204,7 +183,7 @@ def test_exploding_and_vanishing_grads_relative_to_the_root_are_flagged():
     big, tiny, fine = Value(1.0, "big"), Value(1.0, "tiny"), Value(1.0, "fine")
     y = big * 2e3 + tiny * 5e-7 + fine * 3.0
     y.backward()
-    lines, ids = _lines(viz.draw(y).source), _ids(y)
+    lines, ids = dot_lines(viz.draw(y).source), node_ids(y)
     assert "<B>exploding</B>" in lines[ids[big]] and "<B>vanishing</B>" in lines[ids[tiny]]
     assert "<B>" not in lines[ids[fine]].replace("<B>fine</B>", "")
     g = viz.draw(y)
