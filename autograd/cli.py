@@ -256,12 +256,19 @@ class Parser(argparse.ArgumentParser):
         return super()._parse_optional(arg_string)
 
 
-_CONTROL = {c: f"\\x{c:02x}" for c in [*range(32), 127]} | {ord("\n"): "\\n", ord("\r"): "\\r", ord("\t"): "\\t"}
+# C0 and C1 controls (C1 holds U+0085, a line break to str.splitlines) and the Unicode line/paragraph separators
+_CONTROL = {c: f"\\x{c:02x}" for c in [*range(32), *range(127, 160)]} | {
+    ord("\n"): "\\n",
+    ord("\r"): "\\r",
+    ord("\t"): "\\t",
+    0x2028: "\\u2028",
+    0x2029: "\\u2029",
+}
 
 
 def one_line(text: str) -> str:
     """`text` with line breaks and other control characters written as escapes, so it stays one line."""
-    return text.translate(_CONTROL).replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
+    return text.translate(_CONTROL)
 
 
 def _is_dash_positional(arg: str, options: dict) -> bool:

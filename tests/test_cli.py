@@ -257,3 +257,12 @@ def test_any_text_either_evaluates_or_fails_with_an_expression_error(text):
         assert "\n" not in str(err)
     else:
         assert isinstance(root, Value)
+
+
+@pytest.mark.parametrize("breaker", ["\x85", "\u2028", "\u2029", "\x1c", "\x0b"])
+def test_an_argument_holding_any_line_break_str_splitlines_knows_is_refused_in_one_line(breaker, capsys):
+    """U+0085 (NEL) and the Unicode separators break lines too; the fuzz suite found NEL slipping through."""
+    with pytest.raises(SystemExit) as exit_info:
+        main(["train", "--no-progress", f"a{breaker}b"])
+    assert exit_info.value.code == 2
+    assert len(capsys.readouterr().err.splitlines()) == 1
