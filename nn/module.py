@@ -181,7 +181,15 @@ class Neuron(Module):
     """
 
     def __init__(
-        self, nin: int, activation: str = "relu", init: str = "auto", seed=None, *, fan_out: int = 1, rng=None
+        self,
+        nin: int,
+        activation: str = "relu",
+        init: str = "auto",
+        seed=None,
+        *,
+        fan_out: int = 1,
+        rng=None,
+        _inner: bool = False,
     ):
         _check_count("nin", nin)
         fn = _activations.get(activation)
@@ -191,7 +199,8 @@ class Neuron(Module):
         self._act_is_one_node = activation in _activations.BUILTIN
         self.w = [parameter(w) for w in weights]
         self.b = parameter(0.0)
-        self._adopt()
+        if not _inner:  # a Layer building its neurons names them once, when it adopts them all
+            self._adopt()
 
     @property
     def nin(self) -> int:
@@ -236,12 +245,15 @@ class Neuron(Module):
 class Layer(Module):
     """nout neurons reading the same inputs: a = g(Wx + b), W of shape (nout, nin), row j = neuron j."""
 
-    def __init__(self, nin: int, nout: int, activation: str = "relu", init: str = "auto", seed=None, *, rng=None):
+    def __init__(
+        self, nin: int, nout: int, activation: str = "relu", init: str = "auto", seed=None, *, rng=None, _inner=False
+    ):
         _check_count("nin", nin)
         _check_count("nout", nout)
         rng = _rng(seed, rng)
-        self.neurons = [Neuron(nin, activation, init, fan_out=nout, rng=rng) for _ in range(nout)]
-        self._adopt()
+        self.neurons = [Neuron(nin, activation, init, fan_out=nout, rng=rng, _inner=True) for _ in range(nout)]
+        if not _inner:  # an MLP building its layers names everything once, when it adopts them all
+            self._adopt()
 
     @property
     def nin(self) -> int:
@@ -320,7 +332,7 @@ class MLP(Module):
         rng = _init.rng_for(seed)
         sizes = [nin, *nouts]
         acts = [*hidden, output_activation]
-        self.layers = [Layer(sizes[k], sizes[k + 1], acts[k], init, rng=rng) for k in range(len(nouts))]
+        self.layers = [Layer(sizes[k], sizes[k + 1], acts[k], init, rng=rng, _inner=True) for k in range(len(nouts))]
         self._adopt()
 
     @property
