@@ -1,4 +1,4 @@
-"""Run every benchmark; write bench/RESULTS.md (machine, Python, date, every figure) and its copy in the README."""
+"""Run every benchmark; write bench/RESULTS.md (machine, Python, date, every figure) and its copy in docs/performance.md."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ import graph  # noqa: E402
 import moons  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
-README = Path(__file__).resolve().parents[1] / "README.md"
+PAGE = Path(__file__).resolve().parents[1] / "docs" / "performance.md"
 START, END = "<!-- bench:start -->", "<!-- bench:end -->"
 
 
@@ -70,12 +70,12 @@ def main() -> None:
 
 
 def update_readme(results: str) -> None:
-    """Put the same figures in the README, between its bench markers (a test keeps them equal)."""
+    """Put the same figures in docs/performance.md, between its bench markers (a test keeps them equal)."""
     body = results.split("\n", 2)[2].strip()  # RESULTS.md without its title
-    text = README.read_text()
+    text = PAGE.read_text()
     start, end = text.index(START) + len(START), text.index(END)
-    README.write_text(text[:start] + "\n" + body.replace("## ", "### ") + "\n" + text[end:])
-    print(f"updated {README}")
+    PAGE.write_text(text[:start] + "\n" + body + "\n" + text[end:])
+    print(f"updated {PAGE}")
 
 
 if __name__ == "__main__":

@@ -18,7 +18,7 @@ __all__ = ["save", "load", "register", "FORMAT", "VERSION", "MAX_PARAMETERS", "M
 FORMAT = "chainrule.nn"  # the "format" tag of a saved model
 VERSION = 1  # the newest file version this code writes and reads
 # `load`'s limits, overridable per call. 10**6 parameters is what `chainrule train` may build; such
-# a model is about 51 MiB of JSON and takes tens of seconds to load (README: Limits and failure behaviour).
+# a model is about 51 MiB of JSON and takes tens of seconds to load (docs/limits.md).
 MAX_PARAMETERS = 10**6  # an architecture declaring more is refused before anything is built
 MAX_FILE_BYTES = 64 << 20  # 64 MiB: a larger file is refused before it is read
 

@@ -109,7 +109,7 @@ def test_masked_and_unmasked_edges_equal_pytorch_float64(case, f, x, value, expe
 
 
 def test_pow_is_no_mask_so_its_masked_zero_meets_an_inf_gradient_as_nan_where_pytorch_gives_0():
-    # the one documented difference at pow's edges (README, edge policy): x**0 = 1, log(1 − 1) = −inf
+    # the one documented difference at pow's edges (docs/edge-policy.md): x**0 = 1, log(1 − 1) = −inf
     value, (g,) = grads(lambda x: (x**0 - 1.0).log(), 2.0)
     assert value == -inf and math.isnan(g)
     torch_value, (torch_g,) = torch_grads(lambda x: (x**0 - 1.0).log(), 2.0)

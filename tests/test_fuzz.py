@@ -1,6 +1,6 @@
 """Fuzzing the doors a user's input comes in by: model files, the command line, node labels.
 
-Each test feeds random input and checks the documented outcome (README, "Limits and failure
+Each test feeds random input and checks the documented outcome (docs/limits.md, "Limits and failure
 behaviour"): `nn.load` returns a model or raises ValueError; `chainrule` returns 0, or 1 or 2
 with one line on stderr, never a traceback; `autograd.draw` takes any str label and escapes
 it, and refuses a label that is not a str with TypeError. Each runs in a temporary folder and

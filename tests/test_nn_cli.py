@@ -266,10 +266,10 @@ def test_an_ascii_only_terminal_gets_escapes_not_a_unicode_error(args, out, err)
     assert child.returncode == (0 if not err else 2)
 
 
-def test_the_readme_states_each_limit_with_the_number_the_code_uses():
+def test_the_limits_page_states_each_limit_with_the_number_the_code_uses():
     from nn import cli, serialize
 
-    section = (REPO / "README.md").read_text().split("## Limits and failure behaviour")[1].split("\n## ")[0]
+    section = (REPO / "docs" / "limits.md").read_text()
     for option in ("samples", "epochs", "batch_size"):
         low, high = cli.LIMITS[option]
         assert f"| `train --{option.replace('_', '-')}` | {low}" in section and f"to {high} |" in section
