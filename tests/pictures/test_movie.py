@@ -1,6 +1,6 @@
 """nn.movie: the frames hold the model's own numbers at the recorded epochs, the figures `fit`
 reported, and the boundary the model predicts; the page is one self-contained file whose
-layout is computed once. (The page in a real browser: tests/test_pages.py.)"""
+layout is computed once. (The page in a real browser: tests/pictures/test_pages.py.)"""
 
 import base64
 import json

@@ -2,7 +2,7 @@
 
 Each test lays out a site folder as pip would leave it (copies of chainrule's `autograd/` and `nn/`
 with HIPS autograd's files mixed in, or HIPS's package in place or in front) and imports from it
-in a fresh Python that sees nothing else (``-S``: no site-packages). tests/test_install.py does
+in a fresh Python that sees nothing else (``-S``: no site-packages). tests/install/test_install.py does
 the same with real pip installs of both distributions.
 """
 
@@ -15,7 +15,7 @@ import sys
 
 import pytest
 
-ROOT = pathlib.Path(__file__).resolve().parents[1]
+ROOT = pathlib.Path(__file__).resolve().parents[2]
 # The shape of HIPS autograd's package: its own __init__ and extend (the two files both ship),
 # and files chainrule never has.
 HIPS_INIT = "from .differential_operators import grad\nfrom . import tracer\n"

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 _DOC = "document"
 _SEED = "seed" + "s"
@@ -82,7 +82,7 @@ def test_the_patterns_catch_what_they_are_for():
 
 def test_git_lists_the_tracked_files():
     names = [name for name, _ in _tracked_text_files()]
-    assert "README.md" in names and "tests/test_self_contained.py" in names
+    assert "README.md" in names and "tests/docs/test_self_contained.py" in names
 
 
 @pytest.mark.parametrize(

@@ -12,7 +12,7 @@ import pytest
 import nn
 from nn.cli import main
 
-REPO = pathlib.Path(__file__).resolve().parent.parent
+REPO = pathlib.Path(__file__).resolve().parents[2]
 
 
 @pytest.mark.parametrize("data, extra", [("moons", []), ("spiral", ["--hidden", "8"])])

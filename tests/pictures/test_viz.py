@@ -6,7 +6,7 @@ import re
 
 import graphviz
 import pytest
-from dot_source import dot_lines, node_ids, op_id
+from .dot_source import dot_lines, node_ids, op_id
 
 import autograd
 from autograd import Value, dot, parameter, scope, topological_order, viz

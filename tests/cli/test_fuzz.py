@@ -22,7 +22,7 @@ import nn
 from autograd import Value
 from nn.cli import main
 
-REPO = pathlib.Path(__file__).resolve().parent.parent
+REPO = pathlib.Path(__file__).resolve().parents[2]
 _SKIP = {".git", ".venv", ".hypothesis", ".pytest_cache", ".ruff_cache", "__pycache__", "build"}
 
 

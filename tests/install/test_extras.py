@@ -2,7 +2,7 @@
 one line per skipped picture how to get it; every optional import fails in one line naming its extra.
 
 Missing modules are simulated in-process (``sys.modules[name] = None`` makes importing it fail) and
-a missing Graphviz ``dot`` by a PATH without it; tests/test_install.py does the real thing in a
+a missing Graphviz ``dot`` by a PATH without it; tests/install/test_install.py does the real thing in a
 throwaway virtual environment.
 """
 
@@ -19,7 +19,7 @@ import nn
 from autograd._optional import EXTRAS, MissingExtraError, require
 from nn.cli import main
 
-ROOT = pathlib.Path(__file__).resolve().parents[1]
+ROOT = pathlib.Path(__file__).resolve().parents[2]
 
 
 def _pyproject() -> dict:

@@ -6,7 +6,7 @@ import re
 import sys
 
 import pytest
-from dot_source import dot_lines, node_ids, op_id
+from .dot_source import dot_lines, node_ids, op_id
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
