@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: test test-fast lint format demo bench notebooks graphviz chromium clean
+.PHONY: check test test-fast lint format demo bench notebooks graphviz chromium clean
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -12,6 +12,23 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet torch==2.13.0
 	$(PY) -m pip install --quiet -e '.[dev]'
 	@touch $(STAMP)
+
+# `make check`: lint and the core tests in a venv of their own with no extra (no NumPy, PyTorch,
+# matplotlib, browser or apt): what a contributor runs first, in about two minutes. Tests that need
+# an extra are skipped and name it; browser, slow and network tests are left out.
+CORE_VENV  := .venv-core
+CORE_STAMP := $(CORE_VENV)/.installed
+
+$(CORE_STAMP): pyproject.toml
+	@test -x $(CORE_VENV)/bin/python || $(PYTHON) -m venv $(CORE_VENV)
+	$(CORE_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(CORE_VENV)/bin/python -m pip install --quiet -e '.[test]'
+	@touch $(CORE_STAMP)
+
+check: $(CORE_STAMP)
+	$(CORE_VENV)/bin/ruff check .
+	$(CORE_VENV)/bin/ruff format --check .
+	$(CORE_VENV)/bin/python -m pytest -m "not slow and not browser and not network"
 
 # Graphviz's `dot` program renders the pictures; installed from Debian's packages only when missing.
 graphviz:
@@ -73,4 +90,4 @@ bench: $(STAMP)
 	$(PY) bench/run.py
 
 clean:
-	rm -rf $(VENV) build *.egg-info
+	rm -rf $(VENV) $(CORE_VENV) build *.egg-info

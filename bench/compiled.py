@@ -5,7 +5,7 @@ a decaying rate, full batch), from the same initial weights, the variants altern
 step in one process (medians of the per-step times; every loss must agree with micrograd's to
 1e-9):
 
-- eager: chainrule building the graph at every step, as the README teaches;
+- eager: chainrule building the graph at every step, as the guide teaches;
 - compiled: one example's loss traced once, run over the 100 examples by a loop written into the
   generated code (``compile(..., batch="python")``), the L2 term a second compiled function;
 - NumPy replay: the same trace with every node a NumPy array over the batch (``batch="numpy"``);

@@ -4,7 +4,7 @@ The demo (micrograd's demo.ipynb): a 2-16-16-1 ReLU MLP on 100 moons points, max
 plus 1e-4 L2, plain SGD with a decaying rate, full batch. `demo_step` is its loop body,
 unchanged but for taking the library as an argument; both libraries run it alternately in one
 process, their losses must agree to 1e-9 at every step, and the medians of the per-step times
-give the ratio. A second variant trains the same way as chainrule's README teaches (float inputs,
+give the ratio. A second variant trains the same way as chainrule's guide teaches (float inputs,
 the fused hinge loss, an L2 term as one dot node, nn.optim.SGD) and must reach the same losses.
 
 Run: `make bench` (or `python bench/moons.py --steps 20`).
@@ -54,7 +54,7 @@ def demo_step(k, model, Value, X, y):
 
 
 def idiomatic_step(k, model, optimizer, X, y):
-    """The same training as chainrule's README writes it: fused loss and an optimiser."""
+    """The same training as chainrule's guide writes it: fused loss and an optimiser."""
     scores = [model(x) for x in X]
     params = model.parameters()
     total_loss = nn.losses.hinge(scores, y) + 1e-4 * autograd.dot(params, params)
@@ -125,7 +125,7 @@ def report(r) -> str:
             "| --- | --- | --- | --- |",
             f"| micrograd 0.1.0 | {m['micrograd']:.4f} | 1.0x | – |",
             f"| chainrule, micrograd's loop verbatim | {m['verbatim']:.4f} | {m['micrograd'] / m['verbatim']:.1f}x | {r['worst']['verbatim']:.1e} |",
-            f"| chainrule, as the README teaches | {m['idiomatic']:.4f} | {m['micrograd'] / m['idiomatic']:.1f}x | {r['worst']['idiomatic']:.1e} |",
+            f"| chainrule, as the guide teaches | {m['idiomatic']:.4f} | {m['micrograd'] / m['idiomatic']:.1f}x | {r['worst']['idiomatic']:.1e} |",
             "",
             f"{r['steps']} steps each, alternating the three in one process, the heap collected before each timed step; losses agree to {TOLERANCE:g} at every "
             f"step (last step: loss {r['last'][0]:.6f}, accuracy {r['last'][1]:.0%}).",

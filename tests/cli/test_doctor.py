@@ -37,6 +37,7 @@ def _doctor(capsys) -> tuple[int, dict, str]:
     return status, report, lines[-1]
 
 
+@pytest.mark.needs("matplotlib", "numpy", "torch", "sklearn", "ipywidgets")
 def test_doctor_reports_every_dependency_in_one_line_each_and_exits_0_here(capsys):
     status, report, verdict = _doctor(capsys)
     assert list(report) == NAMES

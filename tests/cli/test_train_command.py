@@ -15,6 +15,7 @@ from nn.cli import main
 REPO = pathlib.Path(__file__).resolve().parents[2]
 
 
+@pytest.mark.needs("matplotlib")
 @pytest.mark.parametrize("data, extra", [("moons", []), ("spiral", ["--hidden", "8"])])
 def test_train_writes_plots_model_and_step_through(tmp_path, capsys, data, extra):
     out = tmp_path / "out"
@@ -102,6 +103,7 @@ def test_neuron_backprop_page_says_which_neuron_and_which_example(tmp_path, caps
         assert f'font-weight="bold" font-size="11.00">{label}</text>' in page, label
 
 
+@pytest.mark.needs("matplotlib")
 def test_train_compiled_learns_the_same_weights_as_eager(tmp_path, capsys):
     common = ["train", "--epochs", "3", "--samples", "40", "--no-progress", "--batch-size", "8"]
     weights = {}
@@ -200,6 +202,7 @@ def test_training_that_diverges_fails_in_one_line_with_status_1(tmp_path, capsys
     assert list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.needs("matplotlib")
 def test_a_file_that_cannot_be_written_fails_in_one_line_with_status_1(tmp_path, capsys, monkeypatch):
     def refuse(module, path):
         raise PermissionError(13, "Permission denied", str(path))

@@ -8,12 +8,11 @@ import random
 import stat
 import time
 
-import numpy as np
 import pytest
 
 import nn
 from autograd import Value, topological_order
-from nn import MLP, Layer, Neuron, reference
+from nn import MLP, Layer, Neuron
 from nn.module import readable_label
 
 
@@ -50,6 +49,7 @@ def test_each_parameter_is_a_parameter_leaf_labelled_as_the_maths_writes_it():
 
 
 def test_readable_labels_are_distinct_and_match_to_numpy_layout():
+    np = pytest.importorskip("numpy")
     model = MLP(3, [4, 2, 1], seed=0)
     labels = [p.label for p in model.parameters()]
     assert len(set(labels)) == len(labels)
@@ -162,12 +162,14 @@ def test_a_wrong_number_of_inputs_is_a_value_error_naming_both(module):
 
 
 def test_forward_equals_the_reference_forward_through_to_numpy():
+    np = pytest.importorskip("numpy")
     model = MLP(3, [5, 4, 2], activation=["tanh", "sigmoid"], output_activation="linear", seed=4)
     Ws, bs = model.to_numpy()
     assert [W.shape for W in Ws] == [(5, 3), (4, 5), (2, 4)]
     assert [b.shape for b in bs] == [(5, 1), (4, 1), (2, 1)]
     assert Ws[1][2, 3] == model.layers[1].neurons[2].w[3].data
     X = np.random.default_rng(0).normal(size=(3, 6))
+    reference = pytest.importorskip("nn.reference")
     _, As = reference.forward(Ws, bs, ["tanh", "sigmoid", "linear"], X)
     ours = np.array([[v.data for v in model(X[:, j].tolist())] for j in range(6)]).T
     np.testing.assert_allclose(ours, As[-1], rtol=1e-12, atol=1e-14)
@@ -202,6 +204,7 @@ def test_bad_constructor_arguments_say_what_is_wrong(make, error, message):
         make()
 
 
+@pytest.mark.needs("numpy")
 # ---- initialisation through the MLP ------------------------------------------------------------
 @pytest.mark.parametrize(
     "init, activation, expected_std",
@@ -222,6 +225,7 @@ def test_init_std_through_the_mlp_is_within_5_percent_on_a_200x300_layer(init, a
     assert not b.any(), "biases start at 0"
 
 
+@pytest.mark.needs("numpy")
 def test_zeros_init_gives_all_zero_weights():
     (W,), _ = MLP(30, [20], init="zeros").to_numpy()
     assert not W.any()
@@ -242,6 +246,7 @@ def test_a_seed_reproduces_the_weights_without_touching_global_random():
 
 
 def test_zero_init_keeps_every_hidden_unit_identical_through_training():
+    np = pytest.importorskip("numpy")
     """Symmetry: with W = 0 all hidden units compute the same thing and get the same gradient."""
     X, y = nn.datasets.moons(40, noise=0.1, seed=0)
     keep = [i for i in range(40) if y[i] == 1.0 or i % 2]  # unbalanced, so the gradients are not 0 by symmetry too
@@ -636,6 +641,7 @@ def test_save_into_a_read_only_folder_names_the_users_path(tmp_path):
 
 
 def test_to_numpy_with_grad_gives_dW_db_in_the_reference_layout():
+    np = pytest.importorskip("numpy")
     model = nn.MLP(3, [4, 2], activation="tanh", seed=1)
     out = model([0.5, -1.0, 2.0])
     (out[0] * 2.0 + out[1]).backward()

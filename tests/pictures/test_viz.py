@@ -6,10 +6,11 @@ import re
 
 import graphviz
 import pytest
-from .dot_source import dot_lines, node_ids, op_id
 
 import autograd
 from autograd import Value, dot, parameter, scope, topological_order, viz
+
+from .dot_source import dot_lines, node_ids, op_id
 
 
 def _known_graph():

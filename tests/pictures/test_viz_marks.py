@@ -6,12 +6,13 @@ import re
 import sys
 
 import pytest
-from .dot_source import dot_lines, node_ids, op_id
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import autograd as ag
 from autograd import Value, extend, parameter, scope, topological_order, viz
+
+from .dot_source import dot_lines, node_ids, op_id
 
 
 def _green(text: str) -> list:
