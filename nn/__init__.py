@@ -22,15 +22,15 @@ def _check_autograd() -> None:
     import pathlib
 
     try:
-        _clash = importlib.import_module("autograd._clash")
-    except ModuleNotFoundError as err:  # an `autograd` without our files hides chainrule's
-        if err.name != "autograd._clash":
+        clash = importlib.import_module("autograd.clash")
+    except ModuleNotFoundError as err:  # an `autograd` without our files hides chainrule's: run
+        if err.name != "autograd.clash":  # the check from our folder's file, which needs no package
             raise
         path = pathlib.Path(__file__).resolve().parent.parent / "autograd" / "_clash.py"
         spec = importlib.util.spec_from_file_location("_chainrule_clash", path)
-        _clash = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(_clash)
-    _clash.check()
+        clash = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(clash)
+    clash.check()
 
 
 _check_autograd()

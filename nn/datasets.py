@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 import random
 
-from autograd._optional import require
+from autograd.extras import require
 
 __all__ = ["moons", "circles", "xor", "spiral", "digits", "normalize", "train_test_split", "DATASETS"]
 

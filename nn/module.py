@@ -19,7 +19,7 @@ import numbers
 import re
 
 from autograd import Value, constant, dot, parameter, scope
-from autograd._optional import require
+from autograd.extras import require
 
 from . import activations as _activations
 from . import init as _init

@@ -18,7 +18,7 @@ import os
 import pathlib
 
 from autograd import no_grad, ops
-from autograd._optional import require
+from autograd.extras import require
 
 from . import train as _train
 

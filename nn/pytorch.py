@@ -9,7 +9,7 @@ never the reverse); torch is imported on first use.
 
 from __future__ import annotations
 
-from autograd._optional import require
+from autograd.extras import require
 
 __all__ = ["ACTIVATIONS", "from_torch", "to_torch"]
 

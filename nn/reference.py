@@ -12,7 +12,7 @@ against, so it must not use it.
 
 from __future__ import annotations
 
-from autograd._optional import require
+from autograd.extras import require
 
 np = require("numpy", "nn.reference")
 

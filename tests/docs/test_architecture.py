@@ -17,6 +17,8 @@ FLOORS = {
     "autograd._ieee": 0,
     "autograd._optional": 0,
     "autograd._clash": 0,
+    "autograd.extras": 0,
+    "autograd.clash": 0,
     "autograd.engine": 0,
     "autograd.extend": 1,
     "autograd.ops": 1,
