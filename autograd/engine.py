@@ -441,6 +441,16 @@ class Value:
         v._parents = tuple(copy.deepcopy(p, memo) for p in self._parents)
         return v
 
+    def __reduce__(self):
+        """Pickle a leaf with its data, grad, role, label and scope (a parameter stays one); a
+        computed node is refused in one line, as its rules are code, not data."""
+        if self._parents:
+            raise TypeError(
+                f"cannot pickle a computed Value (op {self._op.name!r}): pickle leaves (v.detach()), "
+                f"or save a model with nn.save"
+            )
+        return _unpickle_leaf, (self.data, self.grad, _LEAF_KINDS.get(self._op, "input"), self._tag)
+
     # ---- reverse mode ----------------------------------------------------------------------
     def backward(self) -> None:
         """Seed ∂self/∂self = 1 and apply the chain rule to every node, in reverse topological order.
@@ -627,6 +637,12 @@ def _leaf(x, kind, label="") -> Value:
     v._tag = _current_tag() or "" if _special_modes else ""
     if label:
         v.label = label
+    return v
+
+
+def _unpickle_leaf(data, grad, role, tag) -> Value:
+    v = _leaf(data, next(kind for kind, name in _LEAF_KINDS.items() if name == role))
+    v.grad, v._tag = grad, tag
     return v
 
 

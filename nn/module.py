@@ -33,30 +33,47 @@ class Module:
 
     Parameters and submodules are found by walking the public attributes, in the order they
     were assigned: a parameter `Value`, a `Module`, or a list of either (named by index).
-    Subclasses define ``__call__``.
+    A parameter held in two places (tied weights) is one parameter: `parameters` and
+    `named_parameters` list it once, under its first name, as PyTorch does; `state_dict` keeps
+    every name. Subclasses define ``__call__``.
     """
 
     def __call__(self, x):
         raise NotImplementedError(f"{type(self).__name__} does not define __call__")
 
-    def named_parameters(self) -> list:
-        """(dotted name, parameter) pairs: attribute by attribute, depth first."""
-        named = []
-        for name, value in _members(self):
-            if isinstance(value, Module):
-                named += [(f"{name}.{sub}", p) for sub, p in value.named_parameters()]
-            else:
-                named.append((name, value))
-        return named
+    def __setattr__(self, name: str, value) -> None:
+        if name[0] != "_":  # a public attribute may hold parameters: every parameter list is stale
+            _stale()
+        object.__setattr__(self, name, value)
+
+    def __delattr__(self, name: str) -> None:
+        if name[0] != "_":
+            _stale()
+        object.__delattr__(self, name)
+
+    def named_parameters(self, remove_duplicate: bool = True) -> list:
+        """(dotted name, parameter) pairs: attribute by attribute, depth first. A parameter held
+        under several names comes once, under the first, unless ``remove_duplicate=False``."""
+        named = list(_walk(self, "", []))
+        if not remove_duplicate:
+            return named
+        seen = set()
+        return [(name, p) for name, p in named if not (p in seen or seen.add(p))]
 
     def parameters(self) -> list:
-        """Every parameter, in the order of `named_parameters` (layer by layer, a neuron's weights then its bias)."""
-        params = []
-        for _, value in _members(self):
-            if isinstance(value, Module):
-                params += value.parameters()
-            else:
-                params.append(value)
+        """Every parameter once, in the order of `named_parameters` (layer by layer, a neuron's weights then its bias)."""
+        return list(self._parameter_list())
+
+    def _parameter_list(self) -> list:
+        """`parameters()`, kept until a public attribute of any module is set or a list one holds
+        changes (checked by comparing the lists with copies, identity by identity, in C)."""
+        cache = self.__dict__.get("_parameter_cache")
+        if cache is not None and cache[0] == _generation[0] and all(map(list.__eq__, cache[1], cache[2])):
+            return cache[3]
+        generation, lists = _generation[0], []
+        seen = set()
+        params = [p for _, p in _walk(self, "", lists) if not (p in seen or seen.add(p))]
+        object.__setattr__(self, "_parameter_cache", (generation, lists, [list(x) for x in lists], params))
         return params
 
     def modules(self) -> list:
@@ -70,33 +87,53 @@ class Module:
 
     def zero_grad(self) -> None:
         """Set every parameter's grad to 0 (backward accumulates into leaves)."""
-        for p in self.parameters():
+        for p in self._parameter_list():
             p.grad = 0.0
 
     def state_dict(self) -> dict:
-        """{dotted name: float} for every parameter, in order."""
-        return {name: p.data for name, p in self.named_parameters()}
+        """{dotted name: float} for every parameter, in order; a tied parameter under each of its names (as PyTorch)."""
+        return {name: p.data for name, p in self.named_parameters(remove_duplicate=False)}
 
     def load_state_dict(self, state: dict) -> None:
         """Copy the values of ``state`` into the parameters, in place.
 
         Strict: missing or unexpected names raise KeyError naming them; a value that is not a
-        real number raises TypeError. Nothing is changed unless every value is accepted.
+        real number raises TypeError; one too large for a float, or two different values for the
+        names of one tied parameter, ValueError. Nothing is changed unless every value is accepted.
         """
         if not isinstance(state, dict):
             raise TypeError(f"load_state_dict() needs a dict, got {type(state).__name__}")
-        named = self.named_parameters()
+        named = self.named_parameters(remove_duplicate=False)
         missing, unexpected = _serialize.key_mismatch([n for n, _ in named], state)
         if missing or unexpected:
             raise KeyError(_serialize.describe_mismatch(self, missing, unexpected))
-        values = []
-        for name, _ in named:
+        values, first = [], {}
+        for name, p in named:
             value = state[name]
             if isinstance(value, bool) or not isinstance(value, numbers.Real):
                 raise TypeError(f"state_dict[{name!r}] must be a real number, got {type(value).__name__}")
-            values.append(float(value))
+            try:
+                value = float(value)
+            except OverflowError:  # an int (or Fraction) beyond the largest float
+                raise ValueError(f"state_dict[{name!r}] is too large for a float (beyond ±1.8e308)") from None
+            if p in first and first[p][1] != value:
+                raise ValueError(
+                    f"state_dict[{first[p][0]!r}] and state_dict[{name!r}] name one tied parameter "
+                    f"but hold different values ({first[p][1]} and {value})"
+                )
+            first.setdefault(p, (name, value))
+            values.append(value)
         for (_, p), value in zip(named, values):
             p.data = value
+
+    def __getstate__(self) -> dict:
+        """What pickle and copy keep: the attributes, less the cached parameter list."""
+        state = dict(self.__dict__)
+        state.pop("_parameter_cache", None)
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
 
     def save(self, path) -> None:
         """Write the architecture and the weights to ``path`` as JSON (read back with `nn.load`)."""
@@ -154,6 +191,31 @@ def _readable_scope(path: str) -> str:
     return re.sub(r"(?:^|(?<=\.))neurons\.(\d+)(?=\.|$)", r"neuron.\1", path)
 
 
+_generation = [0]  # bumped whenever a public attribute of any module is set: cached parameter lists are stale
+
+
+def _stale() -> None:
+    _generation[0] += 1
+
+
+def _walk(module, prefix: str, lists: list):
+    """(dotted name, parameter) for every parameter below `module`, duplicates included; each
+    list a public attribute holds is appended to `lists` (to notice a change made in place)."""
+    for name, value in vars(module).items():
+        if name[0] == "_":
+            continue
+        if isinstance(value, list):
+            lists.append(value)
+            items = [(f"{name}.{i}", item) for i, item in enumerate(value)]
+        else:
+            items = [(name, value)]
+        for sub, item in items:
+            if isinstance(item, Module):
+                yield from _walk(item, f"{prefix}{sub}.", lists)
+            elif _is_parameter(item):
+                yield f"{prefix}{sub}", item
+
+
 def _members(module):
     """(name, parameter or submodule) for each one held by a public attribute, lists unrolled."""
     for name, value in vars(module).items():
@@ -205,6 +267,16 @@ class Neuron(Module):
     @property
     def nin(self) -> int:
         return len(self.w)
+
+    def __getstate__(self) -> dict:
+        state = super().__getstate__()
+        state.pop("_act", None)  # a function: pickle keeps the activation's name and finds it again
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        super().__setstate__(state)
+        fn = _activations.get(self._activation)
+        self._act = None if fn is _activations.linear else fn
 
     @property
     def activation(self) -> str:

@@ -42,6 +42,7 @@ def save(module, path) -> None:
     OS errors are re-raised naming ``path``, not the temporary file.
     """
     where = os.fspath(path)
+    _refuse_tied(module, where)
     state = module.state_dict()
     for name, value in state.items():
         if not math.isfinite(value):
@@ -52,6 +53,18 @@ def save(module, path) -> None:
         _replace(where, data)
     except OSError as err:
         raise _naming(err, where) from None
+
+
+def _refuse_tied(module, where: str) -> None:
+    """A file records an architecture and one weight per name: loading it would untie a tied parameter."""
+    first = {}
+    for name, p in module.named_parameters(remove_duplicate=False):
+        other = first.setdefault(p, name)
+        if other != name:
+            raise ValueError(
+                f"cannot save {module!r} to {where}: {other!r} and {name!r} are one tied parameter, which "
+                f"a model file cannot record (loading would untie them); save its state_dict() instead"
+            )
 
 
 def _replace(where: str, data: bytes) -> None:
@@ -203,7 +216,11 @@ def _from_document(document, where: str, max_parameters: int):
     for name, value in state.items():
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise bad(f"weight {_short(name)} must be a number, got {_short(value)}")
-        if not math.isfinite(value):
+        try:
+            finite = math.isfinite(value)
+        except OverflowError:  # an integer with more digits than a float holds (JSON allows it)
+            raise bad(f"weight {_short(name)} is an integer too large for a float (beyond ±1.8e308)") from None
+        if not finite:
             raise bad(f"weight {_short(name)} is {float(value)}, not a finite number")
     try:
         module = cls._from_architecture(arch)
