@@ -26,9 +26,16 @@ class Optimizer:
         self.params = list(params)
         if not self.params:
             raise ValueError("params is empty: nothing to optimise")
+        first = {}
         for i, p in enumerate(self.params):
             if not isinstance(p, Value):
                 raise TypeError(f"params[{i}] must be a Value, got {type(p).__name__}")
+            j = first.setdefault(p, i)
+            if j != i:  # stepping it twice per step would be silently wrong (PyTorch warns, and will refuse)
+                raise ValueError(
+                    f"params[{i}] is params[{j}] again{_named(p)}: list each parameter once "
+                    f"(a tied weight is one parameter; model.parameters() lists it once)"
+                )
         self.lr = _nonnegative("lr", lr)
 
     def zero_grad(self) -> None:
@@ -83,7 +90,7 @@ class Adam(Optimizer):
         except (TypeError, ValueError):
             raise TypeError(f"betas must be a pair (beta1, beta2), got {betas!r}") from None
         self.betas = (_fraction("betas[0]", beta1), _fraction("betas[1]", beta2))
-        self.eps = _nonnegative("eps", eps)
+        self.eps = _positive("eps", eps)  # eps = 0 divides 0 by 0 for a parameter whose grad is still 0
         self.t = 0
         self._m = [0.0] * len(self.params)
         self._v = [0.0] * len(self.params)
@@ -101,10 +108,31 @@ class Adam(Optimizer):
             p.data -= lr * (m / c1) / (math.sqrt(v / c2) + eps)
 
 
+def _named(p) -> str:
+    return f" ({p.label})" if p.label else ""
+
+
 def _number(name: str, x) -> float:
-    if isinstance(x, bool) or not isinstance(x, numbers.Real) or not math.isfinite(x):
-        raise ValueError(f"{name} must be a finite number, got {x!r}")
-    return float(x)
+    if isinstance(x, bool) or not isinstance(x, numbers.Real):
+        raise TypeError(f"{name} must be a number, got {type(x).__name__}")
+    try:
+        value = float(x)
+    except OverflowError:
+        value = math.inf
+    if not math.isfinite(value):
+        raise ValueError(f"{name} must be a finite number, got {_shown(x)}")
+    return value
+
+
+def _shown(x) -> str:
+    return "an integer too large for a float" if isinstance(x, numbers.Integral) else repr(x)
+
+
+def _positive(name: str, x) -> float:
+    x = _number(name, x)
+    if not x > 0:
+        raise ValueError(f"{name} must be > 0, got {x}")
+    return x
 
 
 def _nonnegative(name: str, x) -> float:
