@@ -57,6 +57,12 @@ def _check(f, name: str, point: list, order: int, eps: float, atol: float, rtol:
     with _enable_grad():
         leaves = [Value(x) for x in point]
         out = f(*leaves)
+        if not isinstance(out, (Value, numbers.Real)) or isinstance(out, bool):
+            what = f"a {type(out).__name__} of {len(out)}" if isinstance(out, (list, tuple)) else type(out).__name__
+            raise TypeError(
+                f"gradcheck() needs {name} to return one scalar (a Value or a number), got {what}; "
+                f"check each output on its own, e.g. gradcheck(lambda *x: f(*x)[0], ...)"
+            )
         if isinstance(out, Value):
             out.backward()
         analytic = [leaf.grad for leaf in leaves]

@@ -11,6 +11,7 @@ ships (no download), returned as the same plain lists.
 from __future__ import annotations
 
 import math
+import numbers
 import random
 
 from autograd.extras import require
@@ -26,8 +27,14 @@ def _check_n(n) -> None:
 
 
 def _check_noise(noise) -> None:
-    if not noise >= 0:  # also rejects NaN
-        raise ValueError(f"noise must be >= 0 (a standard deviation), got {noise}")
+    if isinstance(noise, bool) or not isinstance(noise, numbers.Real):
+        raise TypeError(f"noise must be a number (a standard deviation), got {type(noise).__name__}")
+    try:
+        spread = float(noise)
+    except OverflowError:  # an int beyond the largest float
+        spread = math.inf
+    if not 0 <= spread < math.inf:  # also rejects NaN: an infinite or NaN spread gives no usable points
+        raise ValueError(f"noise must be >= 0 and finite (a standard deviation), got {spread}")
 
 
 def _linspace(start: float, stop: float, num: int, endpoint: bool = True) -> list[float]:

@@ -35,10 +35,17 @@ def binary_cross_entropy(probs, targets):
     """J = −(1/m) Σ [y log p + (1 − y) log(1 − p)] over every entry, p in (0, 1), y in [0, 1].
 
     A term whose weight y or 1 − y is 0 is left out, so p = 1 with y = 1 costs 0, not nan.
+    A p outside [0, 1] (or nan) is refused, as PyTorch refuses it: its loss would be negative or nan.
     """
     ps, ys, m = _pairs(probs, targets, "binary_cross_entropy")
     coeffs, terms = [], []
-    for p, y in zip(ps, ys):
+    for i, (p, y) in enumerate(zip(ps, ys)):
+        prob = p.data if type(p) is Value else p  # .data, not a comparison: a compile trace records no guard
+        if not 0.0 <= prob <= 1.0:
+            raise ValueError(
+                f"binary_cross_entropy inputs must be probabilities in [0, 1], got {prob} at entry {i}; "
+                f"for scores (logits) use binary_cross_entropy_with_logits"
+            )
         if not 0.0 <= y <= 1.0:
             raise ValueError(f"binary_cross_entropy targets must lie in [0, 1], got {y}")
         if y != 0.0:

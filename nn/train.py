@@ -86,6 +86,7 @@ def fit(
         raise ValueError(
             "fit(compile=...) needs a named loss (a mean over examples), not a function; use compile=False"
         )
+    _check_optimizer(optimizer)
     y = _targets_for(name, y)
     correct = _correct_fn(name, y)
     if optimizer is None:
@@ -233,6 +234,18 @@ def _compiled_step(model, loss_fn, name, mode):
     return autograd.compile(example_loss, params=model.parameters(), has_aux=True, static_argnums=static, batch=mode)
 
 
+def _check_optimizer(optimizer) -> None:
+    """Refuse, before any work, what cannot step: a name such as "adam" included."""
+    if optimizer is None or (
+        callable(getattr(optimizer, "zero_grad", None)) and callable(getattr(optimizer, "step", None))
+    ):
+        return
+    raise TypeError(
+        f"optimizer must be an nn.optim optimiser over the model's parameters, e.g. "
+        f"nn.optim.Adam(model.parameters(), lr=0.05), got {type(optimizer).__name__} {optimizer!r:.40}"
+    )
+
+
 def _callbacks(callback) -> list:
     if callback is None:
         return []
@@ -269,7 +282,23 @@ def _resolve_loss(model, loss):
             loss = "cross_entropy"
         else:
             loss = "bce" if getattr(last, "activation", None) == "sigmoid" else "bce_with_logits"
-    return loss, _losses.get(loss)
+    fn = _losses.get(loss)
+    if loss == "cross_entropy" and _outputs(model) == 1:
+        raise ValueError(_ONE_OUTPUT.format(model=repr(model)))
+    return loss, fn
+
+
+_ONE_OUTPUT = (
+    "loss 'cross_entropy' reads one score per class, but {model} gives one output; for two classes "
+    "use loss='bce_with_logits' with 0/1 labels, or give the last layer one neuron per class"
+)
+
+
+def _outputs(model):
+    """How many outputs the model says it gives (an MLP or Layer knows), or None."""
+    last = model.layers[-1] if hasattr(model, "layers") else model
+    n = getattr(last, "nout", None)
+    return n if isinstance(n, int) else None
 
 
 def _data(v) -> float:
@@ -283,7 +312,7 @@ def _is_scalar_output(o) -> bool:
 def _correct_fn(name, y):
     """How to tell a correct prediction for this loss, or None when accuracy has no meaning."""
     if name == "cross_entropy":
-        return lambda out, t: max(range(len(out)), key=lambda k: _data(out[k])) == int(t)
+        return _argmax_is
     if name in ("bce", "bce_with_logits", "hinge", "mse") and all(_is_scalar_output(t) for t in y):
         if name == "mse" and not all(t in (0, 1) for t in y):
             return None
@@ -291,6 +320,13 @@ def _correct_fn(name, y):
         label_threshold = 0.0 if name == "hinge" else 0.5  # hinge labels are ±1 (or 0/1)
         return lambda out, t: (_data(out) > threshold) == (t > label_threshold)
     return None
+
+
+def _argmax_is(out, t) -> bool:
+    """Whether the largest of one example's class scores is at its label."""
+    if not isinstance(out, (list, tuple)):  # a model that does not say how many outputs it gives
+        raise ValueError(_ONE_OUTPUT.format(model="the model"))
+    return max(range(len(out)), key=lambda k: _data(out[k])) == int(t)
 
 
 def _progress_bar(epochs: int, progress: bool):
