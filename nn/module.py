@@ -51,7 +51,7 @@ class Module:
             _stale()
         object.__delattr__(self, name)
 
-    def named_parameters(self, remove_duplicate: bool = True) -> list:
+    def named_parameters(self, *, remove_duplicate: bool = True) -> list:
         """(dotted name, parameter) pairs: attribute by attribute, depth first. A parameter held
         under several names comes once, under the first, unless ``remove_duplicate=False``."""
         named = list(_walk(self, "", []))
