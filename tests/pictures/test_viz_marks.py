@@ -11,13 +11,14 @@ from hypothesis import strategies as st
 
 import autograd as ag
 from autograd import Value, extend, parameter, scope, topological_order, viz
+from autograd.viz import marks, scene, style
 
 from .dot_source import dot_lines, node_ids, op_id
 
 
 def _green(text: str) -> list:
     """The green texts (shares) in a DOT line."""
-    return re.findall(rf'<FONT COLOR="{viz._SHARE}">([^<]*)</FONT>', text)
+    return re.findall(rf'<FONT COLOR="{style.SHARE}">([^<]*)</FONT>', text)
 
 
 def _reused():
@@ -66,7 +67,7 @@ def test_a_node_used_once_or_twice_by_one_op_shows_no_sum():
     x = Value(3.0, "x")
     y = (x * x).tanh()
     y.backward()
-    assert viz._SHARE not in viz.draw(y).source  # x*x is one op: one edge with the summed derivative
+    assert style.SHARE not in viz.draw(y).source  # x*x is one op: one edge with the summed derivative
 
 
 def test_a_collapsed_input_used_by_several_boxes_shows_one_share_per_box():
@@ -81,7 +82,7 @@ def test_a_collapsed_input_used_by_several_boxes_shows_one_share_per_box():
     x0_line = next(line for key, line in lines.items() if isinstance(key, str) and "<B>x0</B>" in line)
     terms = _green(x0_line)[0].removeprefix("= ").split(" + ")
     assert len(terms) == 3 and math.fsum(map(float, terms)) == pytest.approx(x0.grad, abs=1e-4)
-    assert viz._SHARE not in viz.draw(y, collapse="layer").source  # one layer box: one use, no sum
+    assert style.SHARE not in viz.draw(y, collapse="layer").source  # one layer box: one use, no sum
 
 
 def test_step_through_grows_the_sum_and_the_frame_that_completes_it_says_so():
@@ -115,9 +116,9 @@ def test_check_flags_the_inputs_of_a_primitive_whose_derivative_rule_is_wrong():
     y.backward()
     g = viz.draw(y, check=True)
     lines, ids = dot_lines(g.source), node_ids(y)
-    assert "finite diff." in lines[ids[x]] and viz._PROBLEM_FILL["mismatch"] in lines[ids[x]]
+    assert "finite diff." in lines[ids[x]] and style.PROBLEM_FILL["mismatch"] in lines[ids[x]]
     fd = (1 - math.tanh(x.data**3 * w.data) ** 2) * w.data * 3 * x.data**2  # the true derivative
-    assert f"finite diff. {viz._fmt(fd)}" in lines[ids[x]] and f"engine {viz._fmt(x.grad)}" in lines[ids[x]]
+    assert f"finite diff. {style.fmt(fd)}" in lines[ids[x]] and f"engine {style.fmt(x.grad)}" in lines[ids[x]]
     for n in (c, w, y):  # above the bad rule, every grad is right
         assert "finite diff." not in lines[ids[n]]
     assert "a wrong derivative rule" in g.source  # the legend
@@ -130,20 +131,20 @@ def test_check_is_quiet_on_a_correct_graph_with_every_kind_of_op():
     y = y + ag.logsumexp([a, b, y])
     y.backward()
     source = viz.draw(y, check=True).source
-    assert "finite diff." not in source and viz._PROBLEM_FILL["mismatch"] not in source
+    assert "finite diff." not in source and style.PROBLEM_FILL["mismatch"] not in source
 
 
 def test_check_estimates_interior_nodes_by_replaying_the_forward_rules_downstream():
     x = Value(0.3, "x")
     h = x.sin()
     y = h * h + h.exp()
-    found = viz._mismatches(topological_order(y), y)
+    found = marks.mismatches(topological_order(y), y)
     assert found == {}
     expected = 2 * h.data + math.exp(h.data)  # d(h² + eʰ)/dh
     order = topological_order(y)
     step = 1e-6
-    up = viz._replay(order, order.index(h), h, h.data + step, y)
-    down = viz._replay(order, order.index(h), h, h.data - step, y)
+    up = marks.replay(order, order.index(h), h, h.data + step, y)
+    down = marks.replay(order, order.index(h), h, h.data - step, y)
     assert (up - down) / (2 * step) == pytest.approx(expected, rel=1e-8)
 
 
@@ -154,7 +155,7 @@ def test_a_dead_relu_says_dead_and_a_live_one_does_not():
     y = dead + live
     y.backward()
     lines, ids = dot_lines(viz.draw(y).source), node_ids(y)
-    assert "<B>dead</B>" in lines[ids[dead]] and viz._PROBLEM_FILL["dead"] in lines[ids[dead]]
+    assert "<B>dead</B>" in lines[ids[dead]] and style.PROBLEM_FILL["dead"] in lines[ids[dead]]
     assert "dead" not in lines[ids[live]]
     assert "dead relu: input ≤ 0" in viz.draw(y).source  # the legend
     assert b"<svg" in viz.draw(y).pipe(format="svg")
@@ -163,7 +164,7 @@ def test_a_dead_relu_says_dead_and_a_live_one_does_not():
 def test_relu_at_exactly_zero_is_dead():
     x = Value(0.0, "x")
     y = x.relu()
-    assert viz._problems(topological_order(y), y, lambda n: n.grad) == {y: ["dead"]}
+    assert marks.problems(topological_order(y), y, lambda n: n.grad) == {y: ["dead"]}
 
 
 def test_nan_and_inf_in_data_and_grad_are_flagged():
@@ -199,7 +200,7 @@ def test_a_healthy_graph_has_no_problem_marks_and_no_problem_legend():
     y = (w * x + b).tanh()
     y.backward()
     source = viz.draw(y, check=True).source
-    assert viz._PROBLEM_TEXT not in source and all(fill not in source for fill in viz._PROBLEM_FILL.values())
+    assert style.PROBLEM_TEXT not in source and all(fill not in source for fill in style.PROBLEM_FILL.values())
     assert viz.draw(y, problems=False).source == viz.draw(y).source
 
 
@@ -221,7 +222,7 @@ def test_focus_keeps_what_feeds_the_node_and_what_it_feeds():
     y.backward()
     source = viz.draw(y, focus=left).source
     assert all(f"<B>{n}</B>" in source for n in ("a", "b")) and "<B>c</B>" not in source
-    assert f"data {viz._fmt(y.data)}" in source  # the root is downstream
+    assert f"data {style.fmt(y.data)}" in source  # the root is downstream
     assert "1 other input" in source  # the + also takes `right`, left out
     with pytest.raises(ValueError, match="focus"):
         viz.draw(y, focus=Value(1.0))
@@ -245,7 +246,7 @@ def test_focus_with_collapse_draws_only_the_boxes_on_the_way():
     whole = viz.draw(loss, collapse="neuron").source
     focused = viz.draw(loss, collapse="neuron", focus=first).source
     assert whole.count("subgraph cluster_") == 4 and focused.count("subgraph cluster_") == 2
-    assert viz._HIGHLIGHT_FILL in focused  # the focused weight stays visible, highlighted
+    assert style.HIGHLIGHT_FILL in focused  # the focused weight stays visible, highlighted
 
 
 def test_focus_makes_a_too_big_graph_drawable():
@@ -287,7 +288,7 @@ def test_labels_with_control_characters_render_and_show_an_escape(label):
     g = viz.draw(y, collapse="neuron")
     svg = g.pipe(format="svg").decode("utf-8")
     assert "<svg" in svg
-    assert viz._printable(label).isprintable()
+    assert style.printable(label).isprintable()
     steps = viz.step_through(y)
     assert "<svg" in steps._repr_html_()
 
@@ -309,11 +310,11 @@ def test_collapse_layer_of_a_bare_layer_draws_one_layer_box():
 
 
 def test_the_layer_of_a_scope():
-    assert viz._layer_of("layers.0.neurons.3") == "layers.0"
-    assert viz._layer_of("neurons.3") == "layer"
-    assert viz._layer_of("encoder.layers.1.neurons.0") == "encoder.layers.1"
-    assert viz._layer_of("layer 1.neuron a") == "layer 1.neuron a"
-    assert viz._layer_of("mlp.layer 2.neuron a") == "mlp.layer 2"
+    assert scene.layer_of("layers.0.neurons.3") == "layers.0"
+    assert scene.layer_of("neurons.3") == "layer"
+    assert scene.layer_of("encoder.layers.1.neurons.0") == "encoder.layers.1"
+    assert scene.layer_of("layer 1.neuron a") == "layer 1.neuron a"
+    assert scene.layer_of("mlp.layer 2.neuron a") == "mlp.layer 2"
 
 
 # ---- one limit ---------------------------------------------------------------------------------------
@@ -338,11 +339,11 @@ def test_explore_has_one_slider_per_input_and_redraws_when_one_moves():
     assert (sliders[0].min, sliders[0].max, sliders[0].value, sliders[1].value) == (-2, 2, 0, 0.25)
     picture = w.children[-1]
     before, source = picture.value, w.graph.source
-    assert "<svg" in before and "data 0.2500" in source and viz._SHARE in source  # x is reused: its shares show
+    assert "<svg" in before and "data 0.2500" in source and style.SHARE in source  # x is reused: its shares show
     sliders[0].value = 1.5
     assert picture.value != before and "data 1.5000" in w.graph.source
     x_grad = 1 + 0.25 * (1 - math.tanh(1.5 * 0.25) ** 2)
-    assert f"grad {viz._fmt(x_grad)}" in w.graph.source
+    assert f"grad {style.fmt(x_grad)}" in w.graph.source
     assert "label=0.2500" in viz.explore(lambda x: x * 0.25, x=(0, 1)).graph.source  # local derivatives on edges
 
 
