@@ -32,8 +32,9 @@ def style() -> str:
 
 
 def fill(template: str, **values) -> str:
-    """A static template (``$name`` placeholders) filled with `values`, which the caller has escaped."""
-    return string.Template(asset(template)).substitute(values)
+    """A template's text (``$name`` placeholders, e.g. ``asset("page.html")``) filled with `values`,
+    which the caller has escaped; a placeholder left without a value is an error."""
+    return string.Template(template).substitute(values)
 
 
 def json_for_script(data) -> str:

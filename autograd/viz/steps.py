@@ -147,7 +147,7 @@ class StepThrough:
         # an id derived from the content: unique per picture, yet the same on every run
         uid = "chainrule-" + hashlib.sha1((svg + data).encode("utf-8")).hexdigest()[:12]
         return player.fill(
-            "step_through.html",
+            player.asset("step_through.html"),
             uid=uid,
             last=len(self) - 1,
             count=len(self),
@@ -165,7 +165,10 @@ class StepThrough:
         title = title or f"chainrule: the backward pass{name}, step by step"
         explanation = explanation or _EXPLAINED
         return player.fill(
-            "page.html", title=html.escape(title), explanation=html.escape(explanation), body=self._repr_html_()
+            player.asset("page.html"),
+            title=html.escape(title),
+            explanation=html.escape(explanation),
+            body=self._repr_html_(),
         )
 
     def save(self, path, title: str | None = None, explanation: str | None = None) -> pathlib.Path:

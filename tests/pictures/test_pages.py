@@ -362,7 +362,7 @@ _MOVIE_STATE = """() => {
     const d = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
     pixels = [0, 0.25, 0.5, 0.75].map(f => Array.from(d.slice(4 * Math.floor(f * d.length / 4), 4 * Math.floor(f * d.length / 4) + 4)));
   }
-  return {frame: +root.getAttribute('data-frame'), slider: +root.querySelector('[data-mv="slider"]').value,
+  return {frame: +root.getAttribute('data-frame'), slider: +root.querySelector('[data-cr="slider"]').value,
           epoch: +text('epoch'), loss: text('loss'), accuracy: text('accuracy'), test_loss: text('test_loss'),
           test_accuracy: text('test_accuracy'),
           nodes: [...root.querySelectorAll('circle[data-mv]')].map(box),
@@ -377,7 +377,7 @@ _MOVIE_BOUNDS = """() => {
                                    && inner.top >= outer.top - 0.5 && inner.bottom <= outer.bottom + 0.5;
   const out = [];
   const page = {left: 0, right: innerWidth, top: -1e9, bottom: 1e9};
-  for (const panel of document.querySelectorAll('.panel, .controls, h1')) {
+  for (const panel of document.querySelectorAll('.panel, .cr-controls, h1')) {
     if (!inside(panel.getBoundingClientRect(), page)) out.push('sticks out of the window: ' + panel.className);
     if (panel.scrollWidth > panel.clientWidth + 1) out.push('overflows sideways: ' + panel.className);
     for (const e of panel.querySelectorAll('circle, line[data-mv="edge"], text, path, canvas, polyline')) {
@@ -450,23 +450,23 @@ def test_movie_slider_buttons_keys_and_play_change_the_frame(open_page, movie_pa
     assert frame() == last - 1
     page.page.keyboard.press("Home")
     assert frame() == 0
-    page.page.click('[data-mv="step"][data-by="1"]')
-    page.page.click('[data-mv="step"][data-by="1"]')
+    page.page.click('[data-cr="step"][data-by="1"]')
+    page.page.click('[data-cr="step"][data-by="1"]')
     assert frame() == 2
-    page.page.click('[data-mv="step"][data-by="-1"]')
+    page.page.click('[data-cr="step"][data-by="-1"]')
     assert frame() == 1
     page.page.evaluate(
-        "k => { const s = document.querySelector('[data-mv=\"slider\"]'); s.value = k;"
+        "k => { const s = document.querySelector('[data-cr=\"slider\"]'); s.value = k;"
         " s.dispatchEvent(new Event('input', {bubbles: true})); }",
         3,
     )
     assert frame() == 3
-    page.page.click('[data-mv="play"]')
+    page.page.click('[data-cr="play"]')
     page.page.wait_for_function(
         f"() => +document.getElementById('movie').getAttribute('data-frame') === {last}",
         timeout=150 * len(recorded) + 5000,
     )
-    assert page.page.text_content('[data-mv="play"]').endswith("play")  # it stopped at the end
+    assert page.page.text_content('[data-cr="play"]').endswith("play")  # it stopped at the end
     assert page.errors == []
 
 
@@ -492,7 +492,7 @@ def test_each_movie_frame_shows_the_figures_fit_reported_for_its_epoch(open_page
 
 def _movie_go(page, k: int) -> dict:
     page.page.evaluate(
-        "k => { const s = document.querySelector('[data-mv=\"slider\"]'); s.value = k;"
+        "k => { const s = document.querySelector('[data-cr=\"slider\"]'); s.value = k;"
         " s.dispatchEvent(new Event('input', {bubbles: true})); }",
         k,
     )
