@@ -46,6 +46,27 @@ def draw(
     flags each node where it disagrees with the engine's grad. ``max_nodes`` bounds the value
     nodes and boxes drawn (op nodes are not counted).
     """
+    grad_of = (lambda n: n.grad) if show_grad else (lambda n: NO_GRAD)
+    return picture(
+        root,
+        grad_of,
+        show_local_grads=show_local_grads,
+        rankdir=rankdir,
+        collapse=collapse,
+        max_nodes=max_nodes,
+        highlight=highlight,
+        legend=legend,
+        focus=focus,
+        check=check,
+        problems=problems,
+    )
+
+
+def picture(
+    root, grad_of, *, show_local_grads, rankdir, collapse, max_nodes, highlight, legend, focus, check, problems
+) -> Digraph:
+    """`draw` with each node's grad read from `grad_of(node)` (`.grad`, or a pass's own grads that
+    leave every `.grad` alone, as `explore` draws them)."""
     check_options(root, rankdir, collapse, max_nodes)
     order = topological_order(root)
     ids = {node: f"v{i}" for i, node in enumerate(order)}
@@ -59,11 +80,10 @@ def draw(
     scene = Scene(order, root, collapse, ids, focus=focus, full=full)
     if scene.size > max_nodes:
         raise too_big(scene.size, max_nodes, collapse)
-    grad_of = (lambda n: n.grad) if show_grad else (lambda n: NO_GRAD)
     marks = Marks(
         problems=find_problems(order, root, grad_of) if problems else {},
         mismatch=mismatches(order, root) if check else {},
-        shares=scene.shares(grad_of) if show_grad else {},
+        shares=scene.shares(grad_of),
     )
     lit = scene.targets(highlight if highlight is not None else focus)
     return scene.digraph(grad_of, show_local_grads, rankdir, lit, legend, marks)

@@ -14,6 +14,7 @@ from . import player, style
 from .graph import MAX_NODES, check_options
 from .marks import Marks
 from .marks import problems as find_problems
+from .picture import STILL_MAX_INCHES, still_html
 from .scene import Scene
 
 _COMMENT = re.compile(r"<!--.*?-->", re.S)  # dot's SVG comments: bytes nobody reads
@@ -134,24 +135,43 @@ class StepThrough:
         """The one picture every frame uses, as inline SVG (comments and XML prologue dropped)."""
         if self._svg is None:
             out = self.graph.pipe(format="svg").decode("utf-8")
-            out = out[out.index("<svg") :]
-            self._svg = _COMMENT.sub("", out).strip()
+            out = _COMMENT.sub("", out[out.index("<svg") :]).strip()
+            if re.search(r"<!--|</script", out, re.I):  # dot escapes user text; this would end the script holding it
+                raise ValueError("the picture's SVG holds '<!--' or '</script', which its page cannot carry")
+            self._svg = out
         return self._svg
 
     def _repr_html_(self) -> str:
-        """One self-contained fragment: the inline SVG, the frames' changes as JSON, controls, and the
-        player's script and style inlined."""
+        """Jupyter's form: the widget, with a still picture of the last frame (a PNG) in place of the
+        player where scripts do not run (an untrusted notebook, a static viewer)."""
+        return self.fragment(still=True)
+
+    def fragment(self, still: bool = False) -> str:
+        """One self-contained HTML fragment: controls, the SVG and the frames' changes (as script
+        data, so a sanitizer that drops scripts drops them whole), the player's script and style
+        inlined. With `still`, a PNG of the last frame shows until the script replaces it."""
         svg = self.svg
         colours = {"share": style.SHARE, "lit": style.HIGHLIGHT_FILL, "litEdge": style.HIGHLIGHT_EDGE["color"]}
         data = player.json_for_script({"captions": self.captions, "colours": colours, **self.plan})
         # an id derived from the content: unique per picture, yet the same on every run
         uid = "chainrule-" + hashlib.sha1((svg + data).encode("utf-8")).hexdigest()[:12]
+        if still:
+            picture = still_html(
+                svg,
+                self.graph.png(STILL_MAX_INCHES),
+                alt="the computation graph, every grad filled in",
+                full_size=False,
+            )
+            note = _STILL
+        else:
+            picture, note = "", ""
         return player.fill(
             player.asset("step_through.html"),
             uid=uid,
             last=len(self) - 1,
             count=len(self),
-            caption=html.escape(self.captions[0]),
+            still=picture,
+            note=html.escape(note),
             svg=svg,
             data=data,
             style=player.style(),
@@ -168,7 +188,7 @@ class StepThrough:
             player.asset("page.html"),
             title=html.escape(title),
             explanation=html.escape(explanation),
-            body=self._repr_html_(),
+            body=self.fragment(),
         )
 
     def save(self, path, title: str | None = None, explanation: str | None = None) -> pathlib.Path:
@@ -178,6 +198,10 @@ class StepThrough:
         return path
 
 
+_STILL = (
+    "A still picture: the whole backward pass, every grad filled in. To step through it node by node, "
+    "run this cell (or trust the notebook), or save it with .save('backprop.html') and open that in a browser."
+)
 _EXPLAINED = (
     "Each frame is one node of the backward pass, in the order backward visits them, the output first: "
     "the node is highlighted and the grads of the nodes visited so far are filled in, each input getting "

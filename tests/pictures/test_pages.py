@@ -11,7 +11,6 @@ from __future__ import annotations
 import math
 import pathlib
 import re
-import shutil
 import subprocess
 import sys
 
@@ -20,18 +19,10 @@ import pytest
 import autograd as ag
 from autograd import Value, viz
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-VIEWPORT = {"width": 1280, "height": 800}
+from .browser import Page as BasePage
+
+pytestmark = pytest.mark.browser
+
 COMMAND = pathlib.Path(sys.executable).with_name("chainrule")
 
 # What the page shows, read through the DOM: the frame shown (one picture; the script applies each
@@ -63,35 +54,8 @@ _BOUNDS = """() => {
 }"""
 
 
-@pytest.fixture(scope="module")
-def browser(tmp_path_factory):
-    """A headless Chromium from Debian's packages, with a new empty profile."""
-    sync_api = pytest.importorskip(
-        "playwright.sync_api", reason="Playwright is not installed: pip install 'chainrule[dev]'"
-    )
-    if not pathlib.Path(CHROMIUM).exists():
-        pytest.skip("Chromium is not installed and this machine cannot install it: 'make test' does so with apt-get")
-    with sync_api.sync_playwright() as playwright:
-        context = playwright.chromium.launch_persistent_context(
-            str(tmp_path_factory.mktemp("chromium-profile")),
-            executable_path=CHROMIUM,
-            headless=True,
-            args=FLAGS,
-            viewport=VIEWPORT,
-        )
-        yield context
-        context.close()
-
-
-class Page:
-    """A page opened from a file, with every console error and uncaught exception recorded."""
-
-    def __init__(self, context, path: pathlib.Path):
-        self.page = context.new_page()
-        self.errors = []
-        self.page.on("console", lambda m: self.errors.append(m.text) if m.type == "error" else None)
-        self.page.on("pageerror", lambda e: self.errors.append(str(e)))
-        self.page.goto(path.as_uri())
+class Page(BasePage):
+    """A step-through page: the frame it shows, read through the DOM, and the slider moved as a person would."""
 
     def state(self) -> dict:
         return self.page.evaluate(_STATE)
@@ -105,16 +69,13 @@ class Page:
         )
         return self.state()
 
-    def close(self) -> None:
-        self.page.close()
-
 
 @pytest.fixture
 def open_page(browser):
     pages = []
 
-    def open_(path):
-        pages.append(Page(browser, path))
+    def open_(path=None, **kwargs):
+        pages.append(Page(browser, path, **kwargs))
         return pages[-1]
 
     yield open_

@@ -236,7 +236,8 @@ def test_step_through_html_is_self_contained(tmp_path):
     page = steps._repr_html_()
     assert page.count("<svg") == 1 and 'type="range"' in page
     assert all(word in page for word in ("prev", "next", "play", "<script>"))
-    assert not re.search(r"<script[^>]*\bsrc|<link|<iframe|<img|@import|url\(", page, re.I)
+    assert not re.search(r"<script[^>]*\bsrc|<link|<iframe|@import|url\(", page, re.I)
+    assert all(src.startswith("data:image/png;base64,") for src in re.findall(r'<img src="([^"]*)"', page))
     assert not re.search(r"\b(src|href)\s*=\s*[\"']?\s*(https?:)?//", page, re.I)
     assert set(re.findall(r"(\S+)=\"https?://", page)) <= {"xmlns", "xmlns:xlink"}  # namespaces only, no loads
     saved = steps.save(tmp_path / "backprop.html").read_text(encoding="utf-8")

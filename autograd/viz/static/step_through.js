@@ -6,7 +6,10 @@ window.chainruleStepThrough = window.chainruleStepThrough || function (box) {
   if (!box || box.getAttribute("data-ready")) return;
   box.setAttribute("data-ready", "1");
   var data = JSON.parse(box.querySelector('[data-cr="data"]').textContent), colours = data.colours;
-  var view = box.querySelector('[data-cr="view"]'), svg = view.querySelector("svg");
+  var view = box.querySelector('[data-cr="view"]');
+  view.innerHTML = box.querySelector('[data-cr="svg"]').textContent;  // the picture replaces the still one
+  box.querySelector('[data-cr="controls"]').hidden = false;
+  var svg = view.querySelector("svg");
   var caption = box.querySelector('[data-cr="caption"]'), byId = {}, lit = [];
   svg.querySelectorAll("g[id]").forEach(function (g) { byId[g.id] = g; });
   function texts(id) { return byId[id] ? Array.prototype.slice.call(byId[id].querySelectorAll("text")) : []; }
