@@ -494,3 +494,49 @@ def test_the_commands_movie_fits_a_1280_pixel_window_with_nothing_cut_off(open_p
         assert bounds["scrollWidth"] <= bounds["innerWidth"], "the page scrolls sideways"
         assert bounds["problems"] == []
     assert page.errors == []
+
+
+# ---- keys at once, a viewport, a heading -------------------------------------------------------------
+def test_the_only_player_on_a_page_answers_keys_without_a_click(open_page, neuron_page):
+    path, steps, _, _ = neuron_page
+    page = open_page(path)
+    last = len(steps) - 1
+    for key, frame in (("ArrowRight", 1), ("ArrowRight", 2), ("ArrowLeft", 1), ("End", last), ("Home", 0)):
+        page.page.keyboard.press(key)
+        assert page.state()["shown"] == [frame], key
+    assert page.errors == []
+
+
+def test_the_page_declares_a_viewport_and_says_what_it_shows(open_page, tmp_path):
+    path = tmp_path / "graph_backprop.html"
+    _chainrule("graph", "tanh(w*x + b)", "w=-0.5", "x=2", "b=0.1", "--step-through", str(path))
+    page = open_page(path)
+    viewport = page.page.get_attribute('meta[name="viewport"]', "content")
+    assert "width=device-width" in viewport
+    heading = page.page.text_content("h1")
+    assert "backward pass" in heading and "tanh(w*x + b)" in heading
+    assert "Each frame is one node of the backward pass" in page.page.text_content("h1 + p")
+    assert page.errors == []
+
+
+def test_with_several_players_keys_go_to_the_one_under_the_pointer_or_focus_never_to_a_text_field(open_page, tmp_path):
+    a, b = Value(2.0, label="a"), Value(3.0, label="b")
+    first, second = viz.step_through(a * b + a), viz.step_through((a - b).tanh())
+    body = f"<textarea id='cell'></textarea>{first.fragment()}<div style='height:40px'></div>{second.fragment()}"
+    path = tmp_path / "notebook.html"
+    path.write_text(f"<!DOCTYPE html><html><body>{body}</body></html>", encoding="utf-8")
+    page = open_page(path)
+    frames = "() => [...document.querySelectorAll('[data-cr=\"view\"]')].map(v => +v.getAttribute('data-frame'))"
+    page.page.keyboard.press("ArrowRight")  # two players, neither pointed at nor focused: no one moves
+    assert page.page.evaluate(frames) == [0, 0]
+    page.page.hover('[data-cr="caption"] >> nth=1')
+    page.page.keyboard.press("ArrowRight")
+    assert page.page.evaluate(frames) == [0, 1]
+    page.page.focus('[data-cr="play"] >> nth=0')  # the focus wins over the pointer
+    page.page.keyboard.press("End")
+    assert page.page.evaluate(frames) == [len(first) - 1, 1]
+    page.page.focus("#cell")  # typing in a notebook cell moves nothing
+    page.page.keyboard.press("Home")
+    page.page.keyboard.press("ArrowLeft")
+    assert page.page.evaluate(frames) == [len(first) - 1, 1]
+    assert page.errors == []
