@@ -540,3 +540,22 @@ def test_with_several_players_keys_go_to_the_one_under_the_pointer_or_focus_neve
     page.page.keyboard.press("ArrowLeft")
     assert page.page.evaluate(frames) == [len(first) - 1, 1]
     assert page.errors == []
+
+
+def test_a_movie_whose_names_hold_comment_and_script_markup_still_plays(open_page, tmp_path):
+    nn = pytest.importorskip("nn")
+    hostile = "soft<!--<script>"
+    nn.activations.register(hostile, Value.tanh)
+    try:
+        X, y = nn.datasets.moons(40, noise=0.1, seed=0)
+        model = nn.MLP(2, [4, 1], activation=hostile, seed=0)
+        recorded = nn.movie.Movie(model, X, y, loss="hinge", grid=8)
+        nn.fit(model, X, y, loss="hinge", epochs=3, progress=False, callback=recorded)
+        path = recorded.save(tmp_path / "hostile.html", title="a <!-- title")
+    finally:
+        nn.activations._REGISTRY.pop(hostile, None)
+    page = open_page(path)
+    page.page.keyboard.press("End")
+    assert page.page.evaluate(_MOVIE_STATE)["frame"] == len(recorded) - 1
+    assert hostile in page.page.text_content('[data-mv="graph"]')
+    assert page.errors == []
