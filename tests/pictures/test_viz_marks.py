@@ -365,3 +365,32 @@ def test_explore_without_ipywidgets_says_which_extra_in_one_line(monkeypatch):
     monkeypatch.setitem(sys.modules, "ipywidgets", None)  # importing it now fails, as if not installed
     with pytest.raises(ImportError, match=r"^explore needs ipywidgets: pip install 'chainrule\[notebooks\]'$"):
         viz.explore(lambda x: x, x=(0, 1))
+
+
+def _shown_grad(source: str, label: str) -> float:
+    """The grad a picture's DOT shows for the node labelled `label`."""
+    return float(re.search(rf"<B>{label}</B></TD>.*?<TD>grad (\S+)</TD>", source)[1])
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.tuples(st.floats(-2, 2), st.floats(-1, 1)), min_size=2, max_size=5))
+def test_every_explore_frame_equals_value_and_grad_there_and_leaves_every_grad_alone(positions):
+    pytest.importorskip("ipywidgets")
+    w = parameter(0.7, label="w")
+    w.grad = 0.125  # what the user's own backward left there
+
+    def f(x, y):
+        return (w * x + y).tanh() * w + x * y
+
+    widget = viz.explore(f, x=(-2, 2), y=(-1, 1))
+    sx, sy = widget.children[:2]
+    for x, y in positions:
+        sx.value, sy.value = x, y
+        x, y = sx.value, sy.value  # where the sliders stand
+        source = widget.graph.source
+        value, (dx, dy) = ag.value_and_grad(f, argnums=(0, 1))(x, y)
+        _, dw = ag.value_and_grad(lambda v, x=x, y=y: (v * x + y).tanh() * v + x * y)(w.data)
+        assert f"data {style.fmt(value)}" in source
+        for label, expected in (("x", dx), ("y", dy), ("w", dw)):
+            assert _shown_grad(source, label) == pytest.approx(expected, rel=1e-3, abs=1e-4), (label, x, y)
+        assert w.grad == 0.125
