@@ -4,6 +4,7 @@ shares of a reused node."""
 
 from __future__ import annotations
 
+import heapq
 import math
 
 from ..functional import gradients
@@ -71,32 +72,48 @@ def problems(order, root, grad_of) -> dict:
 def mismatches(order, root) -> dict:
     """node -> (engine's grad, central-difference estimate) where they disagree; every leaf and
     interior node but constants is checked. The estimate perturbs the node's data by ±h and
-    replays the primitives' forward rules of everything downstream, in topological order."""
+    replays the primitives' forward rules of what lies downstream of it (see `replay`)."""
     nodes = [n for n in order if n.role != "constant"]
     engine = gradients(root, nodes)
     index = {n: i for i, n in enumerate(order)}
+    users = {}  # node -> the nodes that take it as a parent, each once
+    for m in order:
+        for p in dict.fromkeys(m.parents):
+            users.setdefault(p, []).append(m)
     atol = FD_ATOL * max(1.0, abs(root.data)) if math.isfinite(root.data) else FD_ATOL
     found = {}
     for node, a in zip(nodes, engine):
         h = FD_STEP * max(1.0, abs(node.data)) if math.isfinite(node.data) else FD_STEP
-        up = replay(order, index[node], node, node.data + h, root)
-        down = replay(order, index[node], node, node.data - h, root)
+        up = replay(node, node.data + h, root, index, users)
+        down = replay(node, node.data - h, root, index, users)
         n = (up - down) / (2.0 * h)
         if not agree(a, n, atol):
             found[node] = (a, n)
     return found
 
 
-def replay(order, start, node, value, root) -> float:
-    """root's data when `node` holds `value`: forward rules re-run on everything downstream of it."""
+def replay(node, value, root, index, users) -> float:
+    """root's data when `node` holds `value`: the forward rules re-run on the nodes downstream of it,
+    in topological order (`index`: node -> position), and only as far as a value changes. The cost
+    is the size of what the change reaches, not of the graph: linear overall when each node
+    reaches a few others, as in a network's graph."""
     changed = {node: value}
-    for m in order[start + 1 :]:
-        parents = m.parents
-        if parents and any(p in changed for p in parents):
-            try:
-                changed[m] = m.primitive.forward(*[changed.get(p, p.data) for p in parents])
-            except (ArithmeticError, ValueError):
-                changed[m] = math.nan
+    waiting = [(index[u], u) for u in users.get(node, ())]
+    heapq.heapify(waiting)
+    queued = {u for _, u in waiting}
+    while waiting:
+        _, m = heapq.heappop(waiting)
+        try:
+            v = m.primitive.forward(*[changed.get(p, p.data) for p in m.parents])
+        except (ArithmeticError, ValueError):
+            v = math.nan
+        if v == m.data:
+            continue  # the change stops here: nothing below it moves
+        changed[m] = v
+        for u in users.get(m, ()):
+            if u not in queued:
+                queued.add(u)
+                heapq.heappush(waiting, (index[u], u))
     return changed.get(root, root.data)
 
 

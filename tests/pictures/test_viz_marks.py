@@ -142,10 +142,44 @@ def test_check_estimates_interior_nodes_by_replaying_the_forward_rules_downstrea
     assert found == {}
     expected = 2 * h.data + math.exp(h.data)  # d(h² + eʰ)/dh
     order = topological_order(y)
+    index = {n: i for i, n in enumerate(order)}
+    users = {n: [u for u in order if n in u.parents] for n in order}
     step = 1e-6
-    up = marks.replay(order, order.index(h), h, h.data + step, y)
-    down = marks.replay(order, order.index(h), h, h.data - step, y)
+    up = marks.replay(h, h.data + step, y, index, users)
+    down = marks.replay(h, h.data - step, y, index, users)
     assert (up - down) / (2 * step) == pytest.approx(expected, rel=1e-8)
+
+
+def _tree(k: int):
+    """k neurons tanh(w·x + b) summed by a balanced tree of additions: each node reaches a few others."""
+    terms = [(Value(0.1 * i, label=f"w{i}") * 0.5 + 0.01 * i).tanh() for i in range(k)]
+    while len(terms) > 1:
+        terms = [terms[i] + terms[i + 1] if i + 1 < len(terms) else terms[i] for i in range(0, len(terms), 2)]
+    return terms[0]
+
+
+def test_check_replays_only_what_a_change_reaches_not_every_later_node(monkeypatch):
+    root = _tree(96)
+    order = topological_order(root)
+    reach = {n: set() for n in order}  # node -> the nodes downstream of it
+    for n in reversed(order):
+        for p in n.parents:
+            reach[p] |= {n} | reach[n]
+    reads = [0]  # how often the check looks at a node's parents: once per node it visits
+    parents = Value.parents
+
+    def counted(node):
+        reads[0] += 1
+        return parents.fget(node)
+
+    monkeypatch.setattr(Value, "parents", property(counted))
+    assert marks.mismatches(order, root) == {}
+    monkeypatch.undo()
+    checked = [n for n in order if n.role != "constant"]
+    reached = 2 * sum(len(reach[n]) for n in checked)  # up and down
+    assert reads[0] <= 2 * len(order) + 2 * reached  # finding the users once, then each reached node
+    every_later = sum(len(order) - 1 - order.index(n) for n in checked)
+    assert reads[0] < 0.1 * every_later  # what looking at every later node, for every node, costs
 
 
 # ---- problem marks ---------------------------------------------------------------------------------
