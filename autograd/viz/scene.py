@@ -161,8 +161,19 @@ class Scene:
         """The nodes to highlight, as a set; a folded node highlights its box."""
         if highlight is None:
             return set()
-        nodes = [highlight] if isinstance(highlight, Value) else list(highlight)
+        if isinstance(highlight, Value):
+            nodes = [highlight]
+        elif isinstance(highlight, (list, tuple, set, frozenset)):
+            nodes = list(highlight)
+        else:
+            raise TypeError(
+                f"highlight must be a Value of this graph or a list of them, got {type(highlight).__name__}"
+            )
         for n in nodes:
+            if not isinstance(n, Value):
+                raise TypeError(
+                    f"highlight must be a Value of this graph or a list of them, got a {type(n).__name__} in it"
+                )
             if n not in self.ids:
                 raise ValueError(f"highlight: {n!r} is not in this graph")
         return set(nodes)
@@ -314,7 +325,7 @@ class Scene:
                 {
                     **style.OP_STYLE,
                     "id": op_id,
-                    "label": style.glyph(node),
+                    "label": f"<{style.glyph(node)}>",  # HTML-like: a name's backslashes and quotes stay literal
                     **({"fillcolor": style.HIGHLIGHT_FILL} if lit else {}),
                 },
             )

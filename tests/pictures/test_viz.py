@@ -47,9 +47,9 @@ def test_dot_source_holds_every_label_data_grad_and_op_of_a_known_graph():
     for name, (data, grad) in expected.items():
         line = lines[ids[v[name]]]
         assert f"<B>{name}</B>" in line and f"data {data:.4f}" in line and f"grad {grad:.4f}" in line
-    assert 'label="×"' in lines[op_id(ids[v["e"]])]
-    assert 'label="+"' in lines[op_id(ids[v["d"]])]
-    assert 'label="×"' in lines[op_id(ids[v["L"]])]
+    assert "label=<×>" in lines[op_id(ids[v["e"]])]
+    assert "label=<+>" in lines[op_id(ids[v["d"]])]
+    assert "label=<×>" in lines[op_id(ids[v["L"]])]
     assert "label=" not in lines[ids[v["a"]], op_id(ids[v["e"]])]  # no edge labels unless asked
 
 
@@ -132,7 +132,7 @@ def test_op_glyphs_for_fused_nodes():
     ws, xs = [Value(1.0), Value(2.0)], [Value(3.0), Value(4.0)]
     with_bias = viz.draw(dot(ws, xs, Value(0.5))).source
     without = viz.draw(dot(ws, xs)).source
-    assert 'label="Σ w·x + b"' in with_bias and 'label="Σ w·x"' in without
+    assert "label=<Σ w·x + b>" in with_bias and "label=<Σ w·x>" in without
 
 
 def test_highlight_marks_the_node_its_op_and_the_edges_into_it():

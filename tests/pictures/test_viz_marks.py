@@ -1,6 +1,7 @@
 """What the pictures point out on their own: the shares of a reused node, a finite-difference check,
 problem marks (dead relu, nan/inf, exploding/vanishing), focus on one node, odd labels, live sliders."""
 
+import html
 import math
 import re
 import sys
@@ -428,3 +429,30 @@ def test_every_explore_frame_equals_value_and_grad_there_and_leaves_every_grad_a
         for label, expected in (("x", dx), ("y", dy), ("w", dw)):
             assert _shown_grad(source, label) == pytest.approx(expected, rel=1e-3, abs=1e-4), (label, x, y)
         assert w.grad == 0.125
+
+
+# ---- odd input: a highlight that is not a node, an op name DOT would misread ---------------------------------
+@pytest.mark.parametrize("bad", [3, "x", 2.5, [3], {"x": 1}])
+def test_highlight_of_something_not_a_node_is_refused_naming_highlight(bad):
+    x = Value(1.0, label="x")
+    with pytest.raises(TypeError, match=r"^highlight must be a Value of this graph or a list of them, got "):
+        viz.draw(x * 2, highlight=bad)
+    with pytest.raises(ValueError, match=r"^highlight: .* is not in this graph$"):
+        viz.draw(x * 2, highlight=Value(2.0))
+
+
+@pytest.mark.parametrize("name", ["back\\slash", "ends in \\", 'say "hi"', "both \\\" and '", "<b>&amp;</b>"])
+def test_an_op_name_with_backslashes_or_quotes_makes_dot_that_dot_parses(name, tmp_path):
+    import shutil
+    import subprocess
+
+    odd = extend.primitive(name, derivative=lambda ans, x: 2.0)(lambda x: 2.0 * x)
+    y = odd(Value(1.5, label="x")) + 1.0
+    y.backward()
+    source = viz.draw(y, show_local_grads=True).source
+    if shutil.which("dot") is None:
+        pytest.skip("Graphviz's dot is not installed")
+    done = subprocess.run(["dot", "-Tsvg"], input=source, capture_output=True, text=True)
+    assert done.returncode == 0 and "error" not in done.stderr.lower(), done.stderr
+    shown = [html.unescape(t) for t in re.findall(r"<text[^>]*>([^<]*)</text>", done.stdout)]
+    assert name in shown  # the name as the user wrote it, not bent by escapes
