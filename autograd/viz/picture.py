@@ -108,7 +108,7 @@ class Digraph(graphviz.Digraph):
     def render(self, *args, **kwargs):
         with dot_needed():
             path = super().render(*args, **kwargs)
-        if _format(self, (), kwargs) == "svg" and str(path).endswith(".svg"):
+        if str(path).endswith(".svg"):
             with open(path, encoding="utf-8") as f:
                 text = f.read()
             with open(path, "w", encoding="utf-8") as f:

@@ -200,3 +200,26 @@ def test_explore_fits_its_picture_to_the_width_and_shows_it_at_full_size_on_requ
     box = page.page.evaluate(_ROOT)
     natural = picture.natural_size(w.graph.svg())[0]
     assert natural > 800 and box["svgWidth"] == pytest.approx(natural, abs=1)
+
+
+def test_render_to_an_svg_outfile_fits_too(tmp_path):
+    path = viz.draw(_neuron()).render(outfile=tmp_path / "g.svg")
+    assert "max-width:100%" in re.search(r"<svg\b[^>]*>", open(path, encoding="utf-8").read())[0]
+
+
+def test_the_static_files_are_package_data_and_hold_nothing_that_ends_a_script():
+    from pathlib import Path
+
+    from autograd.viz import player
+
+    root = Path(__file__).resolve().parents[2]
+    table = (root / "pyproject.toml").read_text(encoding="utf-8").split("[tool.setuptools.package-data]")[1]
+    table = table.split("\n[")[0]  # up to the next table
+    data = {k: re.findall(r'"([^"]+)"', v) for k, v in re.findall(r'^"([\w.]+)" = \[(.*)\]$', table, re.M)}
+    for package, folder in (("autograd.viz", root / "autograd/viz/static"), ("nn", root / "nn/static")):
+        files = sorted(p.name for p in folder.iterdir())
+        assert files and all(any(Path("static", f).match(p) for p in data[package]) for f in files), package
+        for name in files:
+            if name.endswith((".js", ".css")):
+                assert "</" not in (folder / name).read_text(encoding="utf-8"), name
+    assert "chainrulePlayer" in player.script() and ".cr-controls" in player.style()
