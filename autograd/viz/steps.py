@@ -102,7 +102,7 @@ class StepThrough:
     """A backward pass as frames over one picture: `.order` (the visited nodes), `.captions`,
     `.graph` (the Digraph of the last frame, every grad filled in), `.plan` (what each frame
     changes), `.svg` (rendered by one `dot` run on first use), `shown(k)`, `_repr_html_()` for
-    Jupyter and `.save(path)`."""
+    Jupyter, `fragment()` (the widget as HTML), `page()` and `.save(path)`."""
 
     def __init__(self, order, graph, captions, plan):
         self.order, self.graph, self.captions, self.plan = order, graph, captions, plan

@@ -111,12 +111,17 @@
     svg.style.display = "block";
     svg.style.maxWidth = "none";
     function zoom(z) { svg.style.width = Math.round(natural * Math.max(0.1, Math.min(4, z))) + "px"; }
-    function fit() { fitted = true; zoom(Math.max(1 / 3, Math.min(1, (view.clientWidth - 4) / natural))); }
+    function fit() {
+      fitted = true;
+      if (view.clientWidth > 0) zoom(Math.max(1 / 3, Math.min(1, (view.clientWidth - 4) / natural)));
+    }
     function by(f) { fitted = false; zoom(svg.getBoundingClientRect().width / natural * f); }
     buttons.forEach(function (b) {
       b.onclick = function () { var f = b.getAttribute("data-by"); if (f === "fit") fit(); else by(+f); };
     });
-    window.addEventListener("resize", function () { if (fitted) fit(); });
+    // refit when the box changes width: a window resized, or a notebook that lays its output out late
+    if (window.ResizeObserver) new ResizeObserver(function () { if (fitted) fit(); }).observe(view);
+    else window.addEventListener("resize", function () { if (fitted) fit(); });
     fit();
     return {by: by, fit: fit};
   }
