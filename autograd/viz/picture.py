@@ -23,9 +23,8 @@ INSTALL_HINT = (
     "`.source`); install Graphviz: 'sudo apt-get install graphviz' (Debian/Ubuntu, or 'make test' here), "
     "'brew install graphviz' (macOS), 'conda install -c conda-forge graphviz', or https://graphviz.org/download/"
 )
-PNG_DPI = 96  # one PNG pixel per CSS pixel at the picture's natural size
-PNG_MAX_INCHES = 60  # bigger pictures are scaled down to fit 60 × 60 inches (5,760 px) in the PNG
-STILL_MAX_INCHES = 20  # a still shown fitted to a notebook's width needs no more than 1,920 px
+PNG_DPI = 96  # one PNG pixel per CSS pixel at the picture's natural size (when it fits PNG_MAX_INCHES)
+PNG_MAX_INCHES = 16  # a PNG is shown fitted to a page's width: 1,536 px a side at most is plenty, and small
 FULL_SIZE_FROM = 640  # px: a picture wider than this also offers a "full size" view in Jupyter
 _SVG_TAG = re.compile(r"<svg\b[^>]*>")
 _SIZE = re.compile(r'\b(width|height)="([\d.]+)pt"')
@@ -135,18 +134,15 @@ class Digraph(graphviz.Digraph):
         not), ``image/svg+xml`` and ``image/png`` (for viewers that show only images)."""
         wanted = set(include) if include is not None else {HTML, SVG, PNG}
         wanted -= set(exclude or ())
-        bundle, metadata = {}, {}
-        svg = self.svg() if wanted & {HTML, SVG, PNG} else ""
+        bundle = {}
+        svg = self.svg() if wanted & {HTML, SVG} else ""
         if PNG in wanted:
             bundle[PNG] = self.png()
-            width, height = natural_size(svg)
-            if width:
-                metadata[PNG] = {"width": width, "height": height}
         if SVG in wanted:
             bundle[SVG] = svg
         if HTML in wanted:
             bundle[HTML] = still_html(svg, alt=f"a computation graph ({self.source.count(' -> ')} edges)")
-        return bundle, metadata
+        return bundle
 
 
 def _format(graph, args, kwargs) -> str | None:

@@ -14,7 +14,7 @@ from . import player, style
 from .graph import MAX_NODES, check_options
 from .marks import Marks
 from .marks import problems as find_problems
-from .picture import STILL_MAX_INCHES, still_html
+from .picture import still_html
 from .scene import Scene
 
 _COMMENT = re.compile(r"<!--.*?-->", re.S)  # dot's SVG comments: bytes nobody reads
@@ -158,7 +158,7 @@ class StepThrough:
         if still:
             picture = still_html(
                 svg,
-                self.graph.png(STILL_MAX_INCHES),
+                self.graph.png(),
                 alt="the computation graph, every grad filled in",
                 full_size=False,
             )
