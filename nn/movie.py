@@ -15,12 +15,16 @@ canvas, a few kB of JSON per frame), so no Graphviz run is needed per frame.
 from __future__ import annotations
 
 import base64
+import functools
 import html
 import json
 import math
 import numbers
 import pathlib
 import time
+from importlib import resources
+
+from autograd.viz import player
 
 from . import plots as _plots
 from . import train as _train
@@ -32,6 +36,17 @@ _MAX_FRAMES = 2_000
 _GRAPH_W, _GRAPH_H = 540, 380  # the network's drawing, in SVG units (it scales to its box)
 _PLANE = 300  # the decision boundary's canvas, in CSS pixels
 _CURVE_W, _CURVE_H = 330, 150
+# A weight's sign: hues no class of a movie's dataset uses (a class owns blue, red, green, ...).
+SIGN_COLOURS = {"positive": "#e08214", "negative": "#542788", "nan": "#9ca3af"}
+
+
+@functools.cache
+def _asset(name: str) -> str:
+    """The text of one of nn's static files (the movie's page template, script and style)."""
+    text = resources.files(__package__).joinpath("static", name).read_text(encoding="utf-8")
+    if name.endswith((".js", ".css")) and "</" in text:
+        raise ValueError(f"nn/static/{name} holds '</', which would end the element it is inlined into")
+    return text
 
 
 class Movie:
@@ -185,22 +200,26 @@ class Movie:
         }
 
     def html(self, title: str | None = None) -> str:
-        """The whole page, as text."""
+        """The whole page, as text: the frame player and the movie's script and style inlined."""
         data = self.data()
         title = title or f"chainrule: training {self.model!r}"
         layout = _layout(data["sizes"])
-        payload = json.dumps(data, separators=(",", ":"), allow_nan=False).replace("</", "<\\/")
-        return _PAGE.format(
+        colours = {"classes": list(_plots.CLASS_COLOURS), **SIGN_COLOURS}
+        return player.fill(
+            _asset("movie.html"),
             title=html.escape(title),
-            heading=html.escape(title),
             graph=_graph_svg(layout, data),
             plane=_plane_html(data),
             curves=_curves_svg(data),
             last=len(self.frames) - 1,
-            data=payload,
-            script=_SCRIPT,
-            style=_STYLE + _class_style(data["classes"]),
-            colours=json.dumps(list(_plots.CLASS_COLOURS)),
+            data=player.json_for_script(data),
+            player_style=player.style(),
+            style=_asset("movie.css"),
+            player_script=player.script(),
+            script=_asset("movie.js"),
+            colours=html.escape(json.dumps(colours)),
+            positive=SIGN_COLOURS["positive"],
+            negative=SIGN_COLOURS["negative"],
         )
 
     def save(self, path, title: str | None = None) -> pathlib.Path:
@@ -302,10 +321,10 @@ def _plane_html(data) -> str:
     marks = []
     for p in data["points"]["train"]:
         x, y = px(p[0], p[1])
-        marks.append(f'<circle class="train c{p[2] % 10}" cx="{x:.1f}" cy="{y:.1f}" r="3.2"/>')
+        marks.append(f'<circle class="train" fill="{_colour(p[2])}" cx="{x:.1f}" cy="{y:.1f}" r="3.2"/>')
     for p in data["points"]["test"]:
         x, y = px(p[0], p[1])
-        marks.append(f'<path class="test c{p[2] % 10}" d="M{x:.1f},{y - 4.2:.1f}l3.8,6.6h-7.6z"/>')
+        marks.append(f'<path class="test" stroke="{_colour(p[2])}" d="M{x:.1f},{y - 4.2:.1f}l3.8,6.6h-7.6z"/>')
     ticks = []
     for v in _ticks(x0, x1):
         x, _ = px(v, y0)
@@ -326,9 +345,14 @@ def _plane_html(data) -> str:
 <text x="{size / 2}" y="{size + 27}" text-anchor="middle">x0 (normalised)</text>
 <text transform="translate(-26,{size / 2}) rotate(-90)" text-anchor="middle">x1 (normalised)</text>
 </svg></div>
-<div class="legend">{legend}<span><svg width="10" height="10"><circle cx="5" cy="5" r="3.5" class="train c0" style="fill:#888"/></svg>train</span>
-<span><svg width="10" height="10"><path d="M5,0.5l4,7h-8z" class="test" style="stroke:#555"/></svg>test</span></div>
+<div class="legend">{legend}<span><svg width="10" height="10"><circle cx="5" cy="5" r="3.5" class="train" fill="#888"/></svg>train</span>
+<span><svg width="10" height="10"><path d="M5,0.5l4,7h-8z" class="test" stroke="#555"/></svg>test</span></div>
 <div class="note">shade: {shade}</div>"""
+
+
+def _colour(k: int) -> str:
+    """A class's colour: train points filled with it, test points outlined in it."""
+    return _plots.CLASS_COLOURS[k % len(_plots.CLASS_COLOURS)]
 
 
 def _ticks(low: float, high: float) -> list:
@@ -381,168 +405,3 @@ def _curves_svg(data) -> str:
         'y1="4" x2="22" y2="4"/></svg>test (at the epoch\'s end)</span></div>'
     )
     return "".join(charts) + key
-
-
-def _class_style(classes: int) -> str:
-    """Each class's colour: train points filled with it, test points outlined in it."""
-    rules = []
-    for k in range(min(classes, 10)):
-        c = _plots.CLASS_COLOURS[k]
-        rules.append(f".train.c{k}{{fill:{c}}}.test.c{k}{{stroke:{c}}}")
-    return "".join(rules)
-
-
-_STYLE = """
-body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,Helvetica,Arial,sans-serif;font-size:13px;margin:12px;color:#111827}
-h1{font-size:16px;margin:0 0 6px}
-.controls{margin:6px 0 10px;display:flex;flex-wrap:wrap;gap:6px;align-items:center}
-.controls input[type=range]{width:260px}
-.figures{font-variant-numeric:tabular-nums}
-.panels{display:flex;flex-wrap:wrap;gap:16px;align-items:flex-start}
-.panel{border:1px solid #e5e7eb;border-radius:6px;padding:8px;box-sizing:border-box;max-width:100%}
-.panel h2{font-size:13px;margin:0 0 6px}
-.panel.graph{flex:1 1 440px;min-width:300px;max-width:500px}
-.panel.graph svg{width:100%;height:auto;display:block}
-.panel.curves{width:350px}
-.panel.curves svg[data-mv^=chart]{width:330px;max-width:100%;height:auto;display:block}
-svg text{font-size:10px;fill:#374151}
-line[data-mv=edge]{stroke:#9ca3af;stroke-width:0.5}
-circle[data-mv=input]{fill:#dbeafe;stroke:#1d4ed8;stroke-width:1}
-circle[data-mv=neuron]{fill:#fff;stroke:#374151;stroke-width:1}
-.plane{position:relative;margin:0 0 32px 34px}
-.plane canvas{position:absolute;left:0;top:0;image-rendering:auto;border:1px solid #d1d5db;box-sizing:border-box}
-.plane svg{position:absolute;top:0;overflow:visible}
-.train{stroke:#111827;stroke-width:0.6}
-.test{fill:#fff;stroke-width:1.4}
-polyline.train,line.train{fill:none;stroke:#2563eb;stroke-width:1.6}
-polyline.test,line.test{fill:none;stroke:#ea580c;stroke-width:1.6;stroke-dasharray:4 3}
-line.axis{stroke:#6b7280}
-line.cursor{stroke:#b91c1c;stroke-width:1.5}
-.legend{display:flex;flex-wrap:wrap;gap:10px;margin:4px 0;align-items:center}
-.legend span{display:inline-flex;gap:4px;align-items:center}
-.swatch{display:inline-block;width:10px;height:10px;border-radius:2px}
-.note{color:#4b5563;font-size:12px}
-"""
-
-_SCRIPT = r"""
-(function () {
-  var root = document.getElementById("movie");
-  var data = JSON.parse(document.getElementById("movie-data").textContent);
-  var colours = JSON.parse(root.getAttribute("data-colours"));
-  var frames = data.frames, slider = root.querySelector('[data-mv="slider"]');
-  var play = root.querySelector('[data-mv="play"]'), timer = null;
-  var edges = root.querySelectorAll('[data-mv="edge"]'), neurons = root.querySelectorAll('[data-mv="neuron"]');
-  var canvas = root.querySelector('[data-mv="plane"]'), cursors = root.querySelectorAll('[data-mv="cursor"]');
-  var small = null;
-  if (canvas) { small = document.createElement("canvas"); small.width = small.height = data.grid; }
-  function hex(c) { return [1, 3, 5].map(function (i) { return parseInt(c.substr(i, 2), 16); }); }
-  var palette = colours.map(hex);
-  function mix(a, b, t) { return a.map(function (v, i) { return Math.round(v + (b[i] - v) * t); }); }
-  var BLUE = [59, 76, 192], WHITE = [247, 247, 247], RED = [180, 4, 38];
-  function fmt(v, pct) {
-    if (v === null || v === undefined) return "\u2014";
-    return pct ? (100 * v).toFixed(1) + "%" : v.toFixed(4);
-  }
-  function drawPlane(f) {
-    if (!canvas || !f.plane) return;
-    var bytes = atob(f.plane), n = data.grid, ctx = small.getContext("2d"), img = ctx.createImageData(n, n);
-    var k = data.classes, low = 1 / k;
-    for (var c = 0; c < n * n; c++) {
-      var rgb, alpha = 255;
-      if (data.multiclass) {
-        var cls = bytes.charCodeAt(2 * c), conf = bytes.charCodeAt(2 * c + 1) / 255;
-        rgb = palette[cls % palette.length];
-        alpha = Math.round(255 * (0.1 + 0.65 * Math.max(0, Math.min(1, (conf - low) / (1 - low)))));
-      } else {
-        var s = bytes.charCodeAt(c) / 255;
-        rgb = s < 0.5 ? mix(BLUE, WHITE, s / 0.5) : mix(WHITE, RED, (s - 0.5) / 0.5);
-        alpha = 190;
-      }
-      img.data[4 * c] = rgb[0]; img.data[4 * c + 1] = rgb[1]; img.data[4 * c + 2] = rgb[2]; img.data[4 * c + 3] = alpha;
-    }
-    ctx.putImageData(img, 0, 0);
-    var big = canvas.getContext("2d");
-    if (canvas.width !== canvas.clientWidth) { canvas.width = canvas.clientWidth; canvas.height = canvas.clientHeight; }
-    big.imageSmoothingEnabled = true; big.imageSmoothingQuality = "high";
-    big.clearRect(0, 0, canvas.width, canvas.height);
-    big.drawImage(small, 0, 0, canvas.width, canvas.height);
-  }
-  function show(i) {
-    i = Math.max(0, Math.min(frames.length - 1, i));
-    var f = frames[i];
-    slider.value = i; root.setAttribute("data-frame", i);
-    for (var e = 0; e < edges.length; e++) {
-      var w = f.w[e], t = w === null ? 0 : Math.min(1, Math.abs(w) / data.wmax);
-      edges[e].style.stroke = w === null ? "#a855f7" : (w >= 0 ? "#2563eb" : "#ea580c");
-      edges[e].style.strokeWidth = (0.2 + 3.8 * t).toFixed(2);
-      edges[e].style.strokeOpacity = (0.15 + 0.85 * t).toFixed(2);
-    }
-    for (var j = 0; j < neurons.length; j++) {
-      var g = f.g[j], level = (g === null) ? 1 : (g > 0 ? Math.max(0, 1 + Math.log10(g / data.gmax) / 4) : 0);
-      var rgb = mix([255, 255, 255], [109, 40, 217], level);
-      neurons[j].style.fill = "rgb(" + rgb.join(",") + ")";
-    }
-    drawPlane(f);
-    cursors.forEach(function (c) {
-      var svg = c.ownerSVGElement, x = +svg.getAttribute("data-left") + (+svg.getAttribute("data-width")) * f.epoch / Math.max(1, +svg.getAttribute("data-epochs"));
-      c.setAttribute("x1", x); c.setAttribute("x2", x);
-    });
-    root.querySelector('[data-mv="epoch"]').textContent = f.epoch;
-    root.querySelector('[data-mv="loss"]').textContent = fmt(f.loss);
-    root.querySelector('[data-mv="accuracy"]').textContent = fmt(f.accuracy, true);
-    root.querySelector('[data-mv="test_loss"]').textContent = fmt(f.test_loss);
-    root.querySelector('[data-mv="test_accuracy"]').textContent = fmt(f.test_accuracy, true);
-  }
-  function stop() { clearInterval(timer); timer = null; play.textContent = "\u25b6 play"; }
-  function start() {
-    if (+slider.value >= frames.length - 1) show(0);
-    play.textContent = "\u275a\u275a pause";
-    timer = setInterval(function () { show(+slider.value + 1); if (+slider.value >= frames.length - 1) stop(); }, 150);
-  }
-  play.onclick = function () { if (timer) stop(); else start(); };
-  root.querySelectorAll('[data-mv="step"]').forEach(function (b) {
-    b.onclick = function () { stop(); show(+slider.value + +b.getAttribute("data-by")); };
-  });
-  slider.oninput = function () { stop(); show(+slider.value); };
-  root.addEventListener("keydown", function (e) {
-    if (e.key === " " && e.target.tagName !== "BUTTON") { e.preventDefault(); play.onclick(); return; }
-    var to = {ArrowLeft: +slider.value - 1, ArrowRight: +slider.value + 1, Home: 0, End: frames.length - 1}[e.key];
-    if (to === undefined || e.target === slider) return;
-    e.preventDefault(); stop(); show(to);
-  });
-  show(0);
-  root.focus();
-})();
-"""
-
-_PAGE = """<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
-<title>{title}</title>
-<style>{style}</style></head>
-<body>
-<div id="movie" tabindex="0" data-colours='{colours}' style="outline:none">
-<h1>{heading}</h1>
-<div class="controls">
-<button type="button" data-mv="step" data-by="-1">&#9664; prev</button>
-<button type="button" data-mv="play">&#9654; play</button>
-<button type="button" data-mv="step" data-by="1">next &#9654;</button>
-<input type="range" data-mv="slider" min="0" max="{last}" value="0" step="1" aria-label="frame">
-<span class="figures">epoch <b data-mv="epoch">0</b> · train loss <b data-mv="loss"></b>, accuracy <b data-mv="accuracy"></b>
- · test loss <b data-mv="test_loss"></b>, accuracy <b data-mv="test_accuracy"></b></span>
-<span class="note">keys: &#8592; &#8594; Home End, space plays</span>
-</div>
-<div class="panels">
-<div class="panel graph"><h2>the network</h2>
-{graph}
-<div class="note">edge: its weight (blue +, orange &#8722;, thicker = larger); neuron: |gradient| of its weights and bias
-after the epoch's last step (darker = larger, log scale, white = 0)</div></div>
-<div class="panel"><h2>decision boundary, train &#9679; and test &#9650; points</h2>
-{plane}</div>
-<div class="panel curves"><h2>loss and accuracy per epoch; red line: this frame</h2>
-{curves}</div>
-</div>
-</div>
-<script type="application/json" id="movie-data">{data}</script>
-<script>{script}</script>
-</body></html>
-"""

@@ -215,3 +215,53 @@ def test_a_diverged_model_still_makes_a_page_with_dashes_for_nan():
     last = data["frames"][-1]
     assert last["w"][0] is None and last["g"][-1] is None and last["loss"] is None and last["test_loss"] is None
     assert data["curves"]["loss"][-1] is None
+
+
+# ---- one colour scheme; data that cannot end its script ------------------------------------------------
+def _hue(colour: str) -> float:
+    import colorsys
+
+    r, g, b = (int(colour[i : i + 2], 16) / 255 for i in (1, 3, 5))
+    return 360 * colorsys.rgb_to_hsv(r, g, b)[0]
+
+
+def test_a_weights_sign_never_wears_a_colour_a_class_of_a_two_or_three_class_dataset_wears():
+    classes = [_hue(c) for c in nn.plots.CLASS_COLOURS[:3]]  # blue, red, green: moons, circles, xor, spiral
+    for sign in ("positive", "negative"):
+        hue = _hue(movie.SIGN_COLOURS[sign])
+        assert min(min(abs(hue - c), 360 - abs(hue - c)) for c in classes) > 30, sign
+    assert movie.SIGN_COLOURS["positive"] != movie.SIGN_COLOURS["negative"]
+
+
+def test_the_page_names_the_sign_colours_it_draws_with(trained):
+    page = trained[1].html()
+    colours = json.loads(re.search(r'data-colours="([^"]*)"', page)[1].replace("&quot;", '"'))
+    assert {colours["positive"], colours["negative"]} == {
+        movie.SIGN_COLOURS["positive"],
+        movie.SIGN_COLOURS["negative"],
+    }
+    assert f"background:{movie.SIGN_COLOURS['positive']}" in page and "orange +" in page and "purple" in page
+    assert "blue +" not in page
+
+
+HOSTILE = "soft<!--<script></script>"  # an activation a user registered under an odd name
+
+
+@pytest.fixture
+def hostile_activation():
+    from autograd import Value
+
+    nn.activations.register(HOSTILE, Value.tanh)
+    yield HOSTILE
+    nn.activations._REGISTRY.pop(HOSTILE, None)
+
+
+def test_every_lt_in_the_embedded_data_is_escaped_so_a_name_cannot_end_or_bend_the_script(hostile_activation):
+    X, y, _, _ = _moons(30)
+    model = MLP(2, [3, 1], activation=hostile_activation, seed=0)
+    rec = movie.Movie(model, X, y, loss="hinge", grid=4)
+    nn.fit(model, X, y, loss="hinge", epochs=2, progress=False, callback=rec)
+    page = rec.html()
+    block = re.search(r'<script type="application/json" id="movie-data">(.*?)</script>', page, re.S)[1]
+    assert "<" not in block and ">" not in block and "\\u003c!--\\u003cscript" in block
+    assert _page_data(page)["activations"][0] == hostile_activation

@@ -11,7 +11,6 @@ from __future__ import annotations
 import math
 import pathlib
 import re
-import shutil
 import subprocess
 import sys
 
@@ -20,18 +19,10 @@ import pytest
 import autograd as ag
 from autograd import Value, viz
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-VIEWPORT = {"width": 1280, "height": 800}
+from .browser import Page as BasePage
+
+pytestmark = pytest.mark.browser
+
 COMMAND = pathlib.Path(sys.executable).with_name("chainrule")
 
 # What the page shows, read through the DOM: the frame shown (one picture; the script applies each
@@ -63,35 +54,8 @@ _BOUNDS = """() => {
 }"""
 
 
-@pytest.fixture(scope="module")
-def browser(tmp_path_factory):
-    """A headless Chromium from Debian's packages, with a new empty profile."""
-    sync_api = pytest.importorskip(
-        "playwright.sync_api", reason="Playwright is not installed: pip install 'chainrule[dev]'"
-    )
-    if not pathlib.Path(CHROMIUM).exists():
-        pytest.skip("Chromium is not installed and this machine cannot install it: 'make test' does so with apt-get")
-    with sync_api.sync_playwright() as playwright:
-        context = playwright.chromium.launch_persistent_context(
-            str(tmp_path_factory.mktemp("chromium-profile")),
-            executable_path=CHROMIUM,
-            headless=True,
-            args=FLAGS,
-            viewport=VIEWPORT,
-        )
-        yield context
-        context.close()
-
-
-class Page:
-    """A page opened from a file, with every console error and uncaught exception recorded."""
-
-    def __init__(self, context, path: pathlib.Path):
-        self.page = context.new_page()
-        self.errors = []
-        self.page.on("console", lambda m: self.errors.append(m.text) if m.type == "error" else None)
-        self.page.on("pageerror", lambda e: self.errors.append(str(e)))
-        self.page.goto(path.as_uri())
+class Page(BasePage):
+    """A step-through page: the frame it shows, read through the DOM, and the slider moved as a person would."""
 
     def state(self) -> dict:
         return self.page.evaluate(_STATE)
@@ -105,16 +69,13 @@ class Page:
         )
         return self.state()
 
-    def close(self) -> None:
-        self.page.close()
-
 
 @pytest.fixture
 def open_page(browser):
     pages = []
 
-    def open_(path):
-        pages.append(Page(browser, path))
+    def open_(path=None, **kwargs):
+        pages.append(Page(browser, path, **kwargs))
         return pages[-1]
 
     yield open_
@@ -362,7 +323,7 @@ _MOVIE_STATE = """() => {
     const d = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
     pixels = [0, 0.25, 0.5, 0.75].map(f => Array.from(d.slice(4 * Math.floor(f * d.length / 4), 4 * Math.floor(f * d.length / 4) + 4)));
   }
-  return {frame: +root.getAttribute('data-frame'), slider: +root.querySelector('[data-mv="slider"]').value,
+  return {frame: +root.getAttribute('data-frame'), slider: +root.querySelector('[data-cr="slider"]').value,
           epoch: +text('epoch'), loss: text('loss'), accuracy: text('accuracy'), test_loss: text('test_loss'),
           test_accuracy: text('test_accuracy'),
           nodes: [...root.querySelectorAll('circle[data-mv]')].map(box),
@@ -377,7 +338,7 @@ _MOVIE_BOUNDS = """() => {
                                    && inner.top >= outer.top - 0.5 && inner.bottom <= outer.bottom + 0.5;
   const out = [];
   const page = {left: 0, right: innerWidth, top: -1e9, bottom: 1e9};
-  for (const panel of document.querySelectorAll('.panel, .controls, h1')) {
+  for (const panel of document.querySelectorAll('.panel, .cr-controls, h1')) {
     if (!inside(panel.getBoundingClientRect(), page)) out.push('sticks out of the window: ' + panel.className);
     if (panel.scrollWidth > panel.clientWidth + 1) out.push('overflows sideways: ' + panel.className);
     for (const e of panel.querySelectorAll('circle, line[data-mv="edge"], text, path, canvas, polyline')) {
@@ -450,23 +411,23 @@ def test_movie_slider_buttons_keys_and_play_change_the_frame(open_page, movie_pa
     assert frame() == last - 1
     page.page.keyboard.press("Home")
     assert frame() == 0
-    page.page.click('[data-mv="step"][data-by="1"]')
-    page.page.click('[data-mv="step"][data-by="1"]')
+    page.page.click('[data-cr="step"][data-by="1"]')
+    page.page.click('[data-cr="step"][data-by="1"]')
     assert frame() == 2
-    page.page.click('[data-mv="step"][data-by="-1"]')
+    page.page.click('[data-cr="step"][data-by="-1"]')
     assert frame() == 1
     page.page.evaluate(
-        "k => { const s = document.querySelector('[data-mv=\"slider\"]'); s.value = k;"
+        "k => { const s = document.querySelector('[data-cr=\"slider\"]'); s.value = k;"
         " s.dispatchEvent(new Event('input', {bubbles: true})); }",
         3,
     )
     assert frame() == 3
-    page.page.click('[data-mv="play"]')
+    page.page.click('[data-cr="play"]')
     page.page.wait_for_function(
         f"() => +document.getElementById('movie').getAttribute('data-frame') === {last}",
         timeout=150 * len(recorded) + 5000,
     )
-    assert page.page.text_content('[data-mv="play"]').endswith("play")  # it stopped at the end
+    assert page.page.text_content('[data-cr="play"]').endswith("play")  # it stopped at the end
     assert page.errors == []
 
 
@@ -492,7 +453,7 @@ def test_each_movie_frame_shows_the_figures_fit_reported_for_its_epoch(open_page
 
 def _movie_go(page, k: int) -> dict:
     page.page.evaluate(
-        "k => { const s = document.querySelector('[data-mv=\"slider\"]'); s.value = k;"
+        "k => { const s = document.querySelector('[data-cr=\"slider\"]'); s.value = k;"
         " s.dispatchEvent(new Event('input', {bubbles: true})); }",
         k,
     )
@@ -532,4 +493,69 @@ def test_the_commands_movie_fits_a_1280_pixel_window_with_nothing_cut_off(open_p
         bounds = page.page.evaluate(_MOVIE_BOUNDS)
         assert bounds["scrollWidth"] <= bounds["innerWidth"], "the page scrolls sideways"
         assert bounds["problems"] == []
+    assert page.errors == []
+
+
+# ---- keys at once, a viewport, a heading -------------------------------------------------------------
+def test_the_only_player_on_a_page_answers_keys_without_a_click(open_page, neuron_page):
+    path, steps, _, _ = neuron_page
+    page = open_page(path)
+    last = len(steps) - 1
+    for key, frame in (("ArrowRight", 1), ("ArrowRight", 2), ("ArrowLeft", 1), ("End", last), ("Home", 0)):
+        page.page.keyboard.press(key)
+        assert page.state()["shown"] == [frame], key
+    assert page.errors == []
+
+
+def test_the_page_declares_a_viewport_and_says_what_it_shows(open_page, tmp_path):
+    path = tmp_path / "graph_backprop.html"
+    _chainrule("graph", "tanh(w*x + b)", "w=-0.5", "x=2", "b=0.1", "--step-through", str(path))
+    page = open_page(path)
+    viewport = page.page.get_attribute('meta[name="viewport"]', "content")
+    assert "width=device-width" in viewport
+    heading = page.page.text_content("h1")
+    assert "backward pass" in heading and "tanh(w*x + b)" in heading
+    assert "Each frame is one node of the backward pass" in page.page.text_content("h1 + p")
+    assert page.errors == []
+
+
+def test_with_several_players_keys_go_to_the_one_under_the_pointer_or_focus_never_to_a_text_field(open_page, tmp_path):
+    a, b = Value(2.0, label="a"), Value(3.0, label="b")
+    first, second = viz.step_through(a * b + a), viz.step_through((a - b).tanh())
+    body = f"<textarea id='cell'></textarea>{first.fragment()}<div style='height:40px'></div>{second.fragment()}"
+    path = tmp_path / "notebook.html"
+    path.write_text(f"<!DOCTYPE html><html><body>{body}</body></html>", encoding="utf-8")
+    page = open_page(path)
+    frames = "() => [...document.querySelectorAll('[data-cr=\"view\"]')].map(v => +v.getAttribute('data-frame'))"
+    page.page.keyboard.press("ArrowRight")  # two players, neither pointed at nor focused: no one moves
+    assert page.page.evaluate(frames) == [0, 0]
+    page.page.hover('[data-cr="caption"] >> nth=1')
+    page.page.keyboard.press("ArrowRight")
+    assert page.page.evaluate(frames) == [0, 1]
+    page.page.focus('[data-cr="play"] >> nth=0')  # the focus wins over the pointer
+    page.page.keyboard.press("End")
+    assert page.page.evaluate(frames) == [len(first) - 1, 1]
+    page.page.focus("#cell")  # typing in a notebook cell moves nothing
+    page.page.keyboard.press("Home")
+    page.page.keyboard.press("ArrowLeft")
+    assert page.page.evaluate(frames) == [len(first) - 1, 1]
+    assert page.errors == []
+
+
+def test_a_movie_whose_names_hold_comment_and_script_markup_still_plays(open_page, tmp_path):
+    nn = pytest.importorskip("nn")
+    hostile = "soft<!--<script>"
+    nn.activations.register(hostile, Value.tanh)
+    try:
+        X, y = nn.datasets.moons(40, noise=0.1, seed=0)
+        model = nn.MLP(2, [4, 1], activation=hostile, seed=0)
+        recorded = nn.movie.Movie(model, X, y, loss="hinge", grid=8)
+        nn.fit(model, X, y, loss="hinge", epochs=3, progress=False, callback=recorded)
+        path = recorded.save(tmp_path / "hostile.html", title="a <!-- title")
+    finally:
+        nn.activations._REGISTRY.pop(hostile, None)
+    page = open_page(path)
+    page.page.keyboard.press("End")
+    assert page.page.evaluate(_MOVIE_STATE)["frame"] == len(recorded) - 1
+    assert hostile in page.page.text_content('[data-mv="graph"]')
     assert page.errors == []

@@ -9,6 +9,7 @@ import pytest
 
 import autograd
 from autograd import Value, dot, parameter, scope, topological_order, viz
+from autograd.viz import style
 
 from .dot_source import dot_lines, node_ids, op_id
 
@@ -46,9 +47,9 @@ def test_dot_source_holds_every_label_data_grad_and_op_of_a_known_graph():
     for name, (data, grad) in expected.items():
         line = lines[ids[v[name]]]
         assert f"<B>{name}</B>" in line and f"data {data:.4f}" in line and f"grad {grad:.4f}" in line
-    assert 'label="×"' in lines[op_id(ids[v["e"]])]
-    assert 'label="+"' in lines[op_id(ids[v["d"]])]
-    assert 'label="×"' in lines[op_id(ids[v["L"]])]
+    assert "label=<×>" in lines[op_id(ids[v["e"]])]
+    assert "label=<+>" in lines[op_id(ids[v["d"]])]
+    assert "label=<×>" in lines[op_id(ids[v["L"]])]
     assert "label=" not in lines[ids[v["a"]], op_id(ids[v["e"]])]  # no edge labels unless asked
 
 
@@ -131,13 +132,13 @@ def test_op_glyphs_for_fused_nodes():
     ws, xs = [Value(1.0), Value(2.0)], [Value(3.0), Value(4.0)]
     with_bias = viz.draw(dot(ws, xs, Value(0.5))).source
     without = viz.draw(dot(ws, xs)).source
-    assert 'label="Σ w·x + b"' in with_bias and 'label="Σ w·x"' in without
+    assert "label=<Σ w·x + b>" in with_bias and "label=<Σ w·x>" in without
 
 
 def test_highlight_marks_the_node_its_op_and_the_edges_into_it():
     L, v = _known_graph()
     lines, ids = dot_lines(viz.draw(L, highlight=v["d"]).source), node_ids(L)
-    lit = viz._HIGHLIGHT_FILL
+    lit = style.HIGHLIGHT_FILL
     assert lit in lines[ids[v["d"]]] and lit in lines[op_id(ids[v["d"]])]
     assert "penwidth" in lines[ids[v["e"]], op_id(ids[v["d"]])]
     assert lit not in lines[ids[v["e"]]]
@@ -159,7 +160,7 @@ def test_autograd_draw_is_viz_draw_and_a_value_keeps_its_text_repr():
 
 
 def test_numbers_show_4_decimals_and_tiny_or_huge_ones_in_scientific_notation():
-    assert [viz._fmt(x) for x in (0.5, -2.0, 0.0, 1.5e-7, 3e8, math.inf)] == [
+    assert [style.fmt(x) for x in (0.5, -2.0, 0.0, 1.5e-7, 3e8, math.inf)] == [
         "0.5000",
         "-2.0000",
         "0.0000",
@@ -226,7 +227,7 @@ def test_step_through_grads_are_backwards_and_leave_grad_untouched():
     last = dot_lines(steps.graph.source)
     y.backward()
     for node, key in node_ids(y).items():
-        assert f"grad {viz._fmt(node.grad)}" in last[key]
+        assert f"grad {style.fmt(node.grad)}" in last[key]
 
 
 def test_step_through_html_is_self_contained(tmp_path):
@@ -235,7 +236,8 @@ def test_step_through_html_is_self_contained(tmp_path):
     page = steps._repr_html_()
     assert page.count("<svg") == 1 and 'type="range"' in page
     assert all(word in page for word in ("prev", "next", "play", "<script>"))
-    assert not re.search(r"<script[^>]*\bsrc|<link|<iframe|<img|@import|url\(", page, re.I)
+    assert not re.search(r"<script[^>]*\bsrc|<link|<iframe|@import|url\(", page, re.I)
+    assert all(src.startswith("data:image/png;base64,") for src in re.findall(r'<img src="([^"]*)"', page))
     assert not re.search(r"\b(src|href)\s*=\s*[\"']?\s*(https?:)?//", page, re.I)
     assert set(re.findall(r"(\S+)=\"https?://", page)) <= {"xmlns", "xmlns:xlink"}  # namespaces only, no loads
     saved = steps.save(tmp_path / "backprop.html").read_text(encoding="utf-8")
@@ -311,7 +313,7 @@ def test_collapse_folds_each_neuron_or_layer_into_one_box_with_its_inputs_and_ou
     for source in (by_neuron, by_layer):
         assert "<B>x0</B>" in source and "<B>x1</B>" in source  # inputs stay visible
         assert "w.0" not in source  # parameters are folded into their box
-        assert f"data {viz._fmt(y.data)}" in source  # the network's output stays visible
+        assert f"data {style.fmt(y.data)}" in source  # the network's output stays visible
     assert "3 parameters" in by_neuron and "9 parameters" in by_layer
     assert by_layer.count("-> m0") == 2  # layer 0's box takes both inputs
 
