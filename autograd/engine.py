@@ -97,7 +97,7 @@ def no_grad():
 
 @contextmanager
 def recording_comparisons(guards: list):
-    """While inside, this thread's comparisons of `Value`s and ``float(v)`` calls are appended to
+    """While inside, this thread's comparisons of `Value`s, ``bool(v)`` and `detach` calls are appended to
     ``guards`` as (node, op, other, result); a None entry means ``no_grad`` was entered. Used by
     `autograd.compile` to learn which branches a traced function took."""
     outer = _state.guards
@@ -386,10 +386,29 @@ class Value:
         return f"Value(data={round(self.data, 4)!r}, grad={round(self.grad, 4)!r}{extra})"
 
     def __float__(self) -> float:
-        guards = _state.guards
-        if guards is not None:  # a compile trace bakes this number in: record that it did
-            guards.append((self, "float", None, self.data))
-        return self.data
+        """Refused while gradients are recorded: ``math.sin(v)``, ``math.exp(v)`` or ``float(v)``
+        would compute on a plain number and drop v's gradient without a word (micrograd and JAX
+        refuse too). ``v.data`` is the number; inside ``no_grad()`` float(v) gives it."""
+        if _state.no_grad_depth:
+            return self.data
+        raise TypeError(
+            "float() of a Value would drop its gradient (math.sin(v) and the like compute on a plain float): "
+            "use autograd's functions (ag.sin(v), ag.exp(v), ...) to keep it, v.data for the number, "
+            "or no_grad() where no gradient is wanted"
+        )
+
+    def __bool__(self) -> bool:
+        """The truth of the forward value, as Python's for a float (0.0 and -0.0 are False, nan is True)
+        and PyTorch's for a one-element tensor: ``if loss:`` reads the number. A compile trace
+        records it as a guard, like a comparison."""
+        result = self.data != 0.0
+        if _state.guards is not None:
+            _state.guards.append((self, "!=", 0.0, result))
+        return result
+
+    def __format__(self, spec: str) -> str:
+        """``f"{v:.3f}"`` formats the forward value; ``f"{v}"`` is the repr."""
+        return format(self.data, spec) if spec else str(self)
 
     # Ordering compares the forward values; equality and hashing stay by identity (nodes are keys).
     # While `autograd.compile` traces, each comparison is recorded as a guard of the trace.
@@ -422,7 +441,9 @@ class Value:
 
     def detach(self) -> Value:
         """A new leaf with the same data and label, cut off from this graph."""
-        return Value(float(self), self.label)  # float(): a compile trace records the number it bakes in
+        if _state.guards is not None:  # a compile trace bakes this number in: record that it did
+            _state.guards.append((self, "float", None, self.data))
+        return Value(self.data, self.label)
 
     def __copy__(self) -> Value:
         """A node with the same data, grad, parents, role, label and scope."""

@@ -207,14 +207,23 @@ def test_a_branch_on_a_value_traces_again_when_the_numbers_take_the_other_way():
     assert "raise _Stale" in g.source
 
 
-def test_float_of_a_value_is_a_guard_on_the_number_it_baked_in():
+def test_detach_is_a_guard_on_the_number_it_baked_in():
     def f(x):
-        return x * float(x)  # the second factor is a constant to the chain rule
+        return x * x.detach()  # the second factor is a constant to the chain rule
 
     g = ag.compile(f)
     for x in (2.0, 3.0, 2.0):
         assert same(g(x), value_and_grad(f)(x))
     assert g(3.0) == (9.0, 3.0)
+
+
+def test_float_of_a_traced_value_is_refused_as_eagerly():
+    def f(x):
+        return x * float(x)  # would drop the second factor's gradient
+
+    for run in (ag.compile(f), value_and_grad(f)):
+        with pytest.raises(TypeError, match=r"float\(\) of a Value would drop its gradient"):
+            run(2.0)
 
 
 def test_no_grad_inside_f_runs_every_call_eagerly():
@@ -230,7 +239,7 @@ def test_no_grad_inside_f_runs_every_call_eagerly():
 
 
 def test_the_cache_keeps_at_most_cache_size_traces():
-    g = ag.compile(lambda x, n: x ** float(n), cache_size=2)
+    g = ag.compile(lambda x, n: x ** float(n), static_argnums=1, cache_size=2)
     for n in (1, 2, 3, 1):
         assert same(g(1.5, n), value_and_grad(lambda x, n=n: x ** float(n))(1.5))
     assert g.stats["traces"] == 4  # n=1 was evicted by n=3, so traced again

@@ -3,7 +3,7 @@
 import pytest
 
 import autograd as ag
-from autograd import GradcheckError, gradcheck, primitive
+from autograd import GradcheckError, Value, gradcheck, primitive
 
 
 def test_gradcheck_accepts_correct_gradients():
@@ -41,14 +41,11 @@ def _math_sin():
     return primitive("math_sin", derivative=lambda ans, x: math.cos(x))(math.sin)
 
 
-def test_a_derivative_written_with_math_passes_order_1_and_fails_order_2():
+def test_a_derivative_written_with_math_passes_order_1_and_is_refused_at_order_2():
     math_sin = _math_sin()
     assert gradcheck(math_sin, 0.7)
-    with pytest.raises(GradcheckError) as err:
-        gradcheck(math_sin, 0.7, order=2)
-    message = str(err.value)
-    assert "∂f/∂x0" in message and "<-- differs" in message
-    assert "-0.644" in message  # the numeric second derivative −sin(0.7)
+    with pytest.raises(TypeError, match=r"float\(\) of a Value would drop its gradient"):
+        gradcheck(math_sin, 0.7, order=2)  # math.cos(x) on a Value: the second derivative would be lost
 
 
 def test_order_2_and_3_accept_correct_rules_with_several_inputs():
@@ -56,9 +53,13 @@ def test_order_2_and_3_accept_correct_rules_with_several_inputs():
     assert gradcheck(lambda x, y: (x * y).sin() + x**3 / y, 0.4, 1.3, order=3)
 
 
+def _number(x):
+    return x.data if isinstance(x, Value) else x
+
+
 def test_order_2_sees_a_wrong_second_derivative_in_a_mixed_partial():
     # a product whose rule treats the other factor as a plain number: ∂²(x·y)/∂x∂y comes out 0, not 1
-    flat_mul = primitive("flat_mul", derivative=lambda ans, a, b: (float(b), float(a)))(lambda a, b: a * b)
+    flat_mul = primitive("flat_mul", derivative=lambda ans, a, b: (_number(b), _number(a)))(lambda a, b: a * b)
     assert gradcheck(flat_mul, 0.5, 2.0)
     with pytest.raises(GradcheckError):
         gradcheck(flat_mul, 0.5, 2.0, order=2)
