@@ -194,6 +194,10 @@ class scope:
         return f"scope({self.name!r})"
 
 
+# How `_float_pass` treats a primitive's nodes (`Primitive._path`); anything else takes the checked way.
+_UNARY, _BINARY, _NARY, _MASKING_UNARY, _OTHER = "unary", "binary", "n-ary", "masking unary", "other"
+
+
 class Primitive:
     """An operation: its name, its forward rule on floats, and its derivative rule.
 
@@ -221,11 +225,19 @@ class Primitive:
         self.inline = inline
         self.on_arrays = on_arrays
         self.masks = bool(masks)
-        # how the chain-rule loop handles it: 2 binary, 1 unary, 3 unary masking, 0 n-ary, 4 any other masking
-        self._path = (3 if arity == 1 else 4) if masks else (arity if arity in (1, 2) else 0)
+        # which of the float pass's written-out cases its nodes take (see `_float_pass`)
+        self._path = {(1, False): _UNARY, (2, False): _BINARY, (1, True): _MASKING_UNARY}.get(
+            (arity, self.masks), _OTHER
+        )
 
     def __repr__(self):
         return f"Primitive({self.name!r})"
+
+    def _trust(self) -> None:
+        """A built-in op (its rules tested at every edge): n-ary nodes take the float pass's written-out
+        case, whose partials are not checked one by one. A user's primitive stays checked."""
+        if self._path is _OTHER and not self.masks:
+            self._path = _NARY
 
     def __call__(self, *args):
         """Apply to numbers (a float comes back) or to `Value`s (a node comes back)."""
@@ -237,7 +249,17 @@ class Primitive:
         else:
             return self.forward(*[_as_float(a, self.name) for a in args])
         parents = tuple(a if type(a) is Value else constant(a) for a in args)
-        return _node(self.forward(*[p.data for p in parents]), parents, self)
+        data = self.forward(*[p.data for p in parents])
+        if type(data) is not float:
+            data = self._checked_forward(data)
+        return _node(data, parents, self)
+
+    def _checked_forward(self, data) -> float:
+        """A forward rule's result as a float; anything but a real number refused at the call, naming the rule."""
+        if isinstance(data, numbers.Real) and not isinstance(data, Value):
+            return float(data)
+        hint = " (a missing return?)" if data is None else ""
+        raise TypeError(f"the forward rule of {self.name!r} returned {type(data).__name__}, not a real number{hint}")
 
     def local_grads(self, node, *, as_values=False):
         """∂node/∂parentᵢ for each parent: floats, or `Value`s that can be differentiated again."""
@@ -495,63 +517,91 @@ class Value:
                 backward_pass(order, check=anomaly.checker(_requiring_grad(order)))
 
 
-def backward_pass(order: list, *, as_values: bool = False, check=None) -> None:
+def backward_pass(order: list, *, as_values: bool = False, check=None, into: dict | None = None) -> None:
     """The chain rule, written once: grad(parent) += grad(node) · ∂node/∂parent for every edge,
     visiting `order` (parents before children) from the end.
 
-    Every caller goes through here: `Value.backward`, `grad`/`value_and_grad` (which save and
-    restore the grads they borrow), anomaly mode (``check(node, partials)`` sees each node's
-    local derivatives before they are applied). With ``as_values`` the local derivatives are
-    `Value`s, so the gradients are graphs that can be differentiated again. A primitive that
-    ``masks`` passes nothing through a local derivative of exactly 0 (a plain number, when
-    ``as_values``). Seeding the root's grad and zeroing the others is the caller's part.
+    Every caller goes through here: `Value.backward`, `grad`/`value_and_grad`, anomaly mode
+    (``check(node, partials)`` sees each node's local derivatives before they are applied).
+    With ``as_values`` the local derivatives are `Value`s, so the gradients are graphs that can be
+    differentiated again. With ``into`` (a dict, seeded by the caller) gradients are summed there
+    instead of in ``.grad``: no node is written, so other threads' passes never see them. A
+    primitive that ``masks`` passes nothing through a local derivative of exactly 0. Seeding the
+    root's grad and zeroing the others is the caller's part.
     """
-    plain = not as_values and check is None
+    if not as_values and check is None and into is None:
+        _float_pass(order)
+    else:
+        _general_pass(order, as_values, check, into)
+
+
+def _general_pass(order: list, as_values: bool, check, into: dict | None) -> None:
+    """The chain rule as it reads: each node's partials from its primitive, times its gradient,
+    added to each parent's."""
+    for node in reversed(order):
+        parents = node._parents
+        if not parents:
+            continue
+        op = node._op
+        g = node.grad if into is None else into.get(node, 0.0)
+        partials = op.local_grads(node, as_values=as_values)
+        if check is not None:
+            check(node, partials)
+        for p, d in zip(parents, partials):
+            if op.masks and type(d) is not Value and not d:  # exactly 0: a branch cut off, nothing passes
+                continue
+            if into is None:
+                p.grad += g * d
+            else:
+                into[p] = into.get(p, 0.0) + g * d
+
+
+def _float_pass(order: list) -> None:
+    """`_general_pass` on floats into ``.grad``, with the bookkeeping written out for the nodes most
+    graphs are made of (one input, two inputs, a masking one-input node such as relu); any other
+    node, and any rule that fails or returns something other than floats, goes through the
+    primitive's checked `local_grads`. Tested equal to the general pass, bit for bit."""
     for node in reversed(order):
         parents = node._parents
         if not parents:
             continue
         op = node._op
         g = node.grad
+        path = op._path
         try:
-            if plain:  # floats, no hook: one- and two-input nodes (most of any graph) take a short cut
-                path = op._path
-                try:
-                    if path == 1:
-                        p = parents[0]
-                        p.grad += g * op.derivative(node.data, p.data)
-                        continue
-                    if path == 2:
-                        a, b = parents
-                        da, db = op.derivative(node.data, a.data, b.data)
-                        a.grad += g * da
-                        b.grad += g * db
-                        continue
-                    if path == 3:  # a masking unary primitive (relu)
-                        p = parents[0]
-                        d = op.derivative(node.data, p.data)
-                        if d != 0.0:  # exactly 0: a branch cut off, nothing passes (not inf·0 = nan)
-                            p.grad += g * d
-                        continue
-                    partials = op.derivative(node.data, *[p.data for p in parents])
-                    if len(partials) != len(parents):
-                        raise ValueError  # local_grads below names the primitive
-                except (ArithmeticError, ValueError):  # x/0 or overflow inside the rule: redo it the IEEE way
-                    partials = op.local_grads(node)
-            else:
-                partials = op.local_grads(node, as_values=as_values)  # as many as there are inputs
-                if check is not None:
-                    check(node, partials)
-            if op.masks:
-                for p, d in zip(parents, partials):
-                    if d != 0.0:  # a number 0 (a Value never equals one): nothing passes
-                        p.grad += g * d
-            else:
-                for p, d in zip(parents, partials):
+            if path is _UNARY:
+                p = parents[0]
+                d = op.derivative(node.data, p.data)
+                if type(d) is float:
                     p.grad += g * d
-        except TypeError:
-            op.local_grads(node, as_values=as_values)  # a ValueError naming the primitive when its rule is at fault
-            raise
+                    continue
+            elif path is _BINARY:
+                a, b = parents
+                da, db = op.derivative(node.data, a.data, b.data)
+                if type(da) is float and type(db) is float:
+                    a.grad += g * da
+                    b.grad += g * db
+                    continue
+            elif path is _NARY:  # dot, sum, mean: one rule call gives every partial
+                partials = op.derivative(node.data, *[p.data for p in parents])
+                if len(partials) == len(parents):
+                    for p, d in zip(parents, partials):
+                        p.grad += g * d
+                    continue
+            elif path is _MASKING_UNARY:
+                p = parents[0]
+                d = op.derivative(node.data, p.data)
+                if type(d) is float:
+                    if d != 0.0:  # exactly 0: a branch cut off, nothing passes (not inf·0 = nan)
+                        p.grad += g * d
+                    continue
+        except (ArithmeticError, ValueError, TypeError):  # x/0 in the rule, a wrong count: the checked way below
+            pass
+        partials = op.local_grads(node)  # the IEEE fallback, and a ValueError naming a faulty rule
+        for p, d in zip(parents, partials):
+            if op.masks and not d:
+                continue
+            p.grad += g * d
 
 
 class _Tag:

@@ -82,33 +82,27 @@ def _evaluate(f, nums, single, args, kwargs):
 def gradients(out: Value, wrt: list, *, as_values: bool = False) -> list:
     """∂out/∂w for each w in `wrt`, by the one chain-rule loop over the nodes that lead to a w.
 
-    Pure: every `.grad` it borrows is put back as it was. `wrt` may hold any nodes of the
-    graph, inner ones too (the pictures ask for every node's gradient this way)."""
+    Pure: the pass sums into a dict of its own, so no node's `.grad` is read or written, and
+    threads differentiating through shared parameters never see each other's sums. `wrt` may
+    hold any nodes of the graph, inner ones too (the pictures ask for every node's gradient)."""
     order = topological_order(out)
     targets = set(wrt)
     leads = set()  # nodes from which some target can be reached
     for node in order:  # parents come first
         if node in targets or any(p in leads for p in node._parents):
             leads.add(node)
-    saved = [node.grad for node in order]  # every node a pass may write to, restored below
-    for node in order:
-        node.grad = 0.0
-    out.grad = 1.0
+    into = {out: 1.0}
+    path = [node for node in order if node in leads or node is out]
     anomaly = _anomaly()
-    try:
-        path = [node for node in order if node in leads or node is out]
-        if anomaly is None:
-            backward_pass(path, as_values=as_values)
-        else:  # gradient graphs built here are checked through their partials, and only where needed
-            anomaly.deriving += 1
-            try:
-                backward_pass(path, as_values=as_values, check=anomaly.checker(leads))
-            finally:
-                anomaly.deriving -= 1
-        result = [w.grad if w in leads or w is out else 0.0 for w in wrt]
-    finally:
-        for node, g in zip(order, saved):
-            node.grad = g
+    if anomaly is None:
+        backward_pass(path, as_values=as_values, into=into)
+    else:  # gradient graphs built here are checked through their partials, and only where needed
+        anomaly.deriving += 1
+        try:
+            backward_pass(path, as_values=as_values, check=anomaly.checker(leads), into=into)
+        finally:
+            anomaly.deriving -= 1
+    result = [into.get(w, 0.0) if w in leads or w is out else 0.0 for w in wrt]
     if as_values:
         result = [r if type(r) is Value else constant(r) for r in result]
     return result
