@@ -192,6 +192,7 @@ class scope:
 
 # How `_float_pass` treats a primitive's nodes (`Primitive._path`); anything else takes the checked way.
 _UNARY, _BINARY, _NARY, _MASKING_UNARY, _OTHER = "unary", "binary", "n-ary", "masking unary", "other"
+_DOT = "dot"  # `ops.dot`'s nodes: Σ wᵢxᵢ (+ b), whose partials are its own inputs, read in place
 
 
 class Primitive:
@@ -578,7 +579,17 @@ def _float_pass(order: list) -> None:
                     a.grad += g * da
                     b.grad += g * db
                     continue
-            elif path is _NARY:  # dot, sum, mean: one rule call gives every partial
+            elif path is _DOT:  # ∂/∂wᵢ = xᵢ, ∂/∂xᵢ = wᵢ, ∂/∂b = 1, added in that order (as the rule lists them)
+                n = len(parents) // 2
+                ws, xs = parents[:n], parents[n : 2 * n]
+                for w, x in zip(ws, xs):
+                    w.grad += g * x.data
+                for w, x in zip(ws, xs):
+                    x.grad += g * w.data
+                if len(parents) % 2:
+                    parents[-1].grad += g * 1.0
+                continue
+            elif path is _NARY:  # sum, mean, softmax: one rule call gives every partial
                 partials = op.derivative(node.data, *[p.data for p in parents])
                 if len(partials) == len(parents):
                     for p, d in zip(parents, partials):

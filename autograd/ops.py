@@ -16,7 +16,7 @@ from math import nan as _nan
 from operator import mul as _mul
 
 from . import _ieee
-from .engine import Primitive, Value, _as_float, _node, constant
+from .engine import _DOT, Primitive, Value, _as_float, _node, constant
 from .extend import primitive
 
 __all__ = [
@@ -169,6 +169,7 @@ def _dot_derivative(ans, *args):
 
 
 _dot = primitive("dot", derivative=_dot_derivative, inline=_dot_inline)(_dot_forward)
+_dot._path = _DOT  # the float pass reads its partials (the inputs themselves) in place: no tuple built
 
 
 def _logsumexp_forward(*xs):
