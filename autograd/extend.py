@@ -97,11 +97,9 @@ def _attach(op: Primitive, method) -> None:
     names = (method,) if type(method) is str else tuple(method)
     if not names or not all(type(m) is str and m.isidentifier() for m in names):
         raise ValueError(f"primitive() method must be a name or a tuple of names, got {method!r}")
-    if op.arity == 1 and len(names) == 1:
-        setattr(Value, names[0], _unary_method(op, names[0]))
-    elif op.arity == 2 and len(names) == 2:
-        setattr(Value, names[0], _binary_method(op))
-        setattr(Value, names[1], _binary_method(op, reflected=True))
+    if (op.arity, len(names)) in ((1, 1), (2, 2)):
+        _bind(op, names, checked=True)
+        _ATTACHED[op] = names
     else:
         raise ValueError(
             f"primitive() method of {op.name!r} ({op.arity} input(s)): give one name for one input, "
@@ -110,6 +108,56 @@ def _attach(op: Primitive, method) -> None:
 
 
 # ---- Value's operators and methods are primitives ------------------------------------------------
+_ATTACHED: dict = {}  # Primitive -> the Value attributes it was made
+
+
+def _bind(op: Primitive, names: tuple, *, checked: bool) -> None:
+    if op.arity == 1:
+        setattr(Value, names[0], (_unary_method if checked else _trusted_unary_method)(op, names[0]))
+    else:
+        setattr(Value, names[0], (_binary_method if checked else _trusted_binary_method)(op))
+        setattr(Value, names[1], (_binary_method if checked else _trusted_binary_method)(op, reflected=True))
+
+
+def _trust_methods(op: Primitive) -> None:
+    """A built-in's methods without the check of the forward result (its rules are tested at every
+    edge): the operators are the hot path of every graph. A user's primitive stays checked."""
+    names = _ATTACHED.get(op)
+    if names:
+        _bind(op, names, checked=False)
+
+
+def _trusted_unary_method(op, name):
+    forward = op.forward
+
+    def method(self):
+        return _node(forward(self.data), (self,), op)
+
+    method.__name__ = name
+    method.__qualname__ = f"Value.{name}"
+    method.__doc__ = f"{op.name}(self) as a node."
+    return method
+
+
+def _trusted_binary_method(op, reflected=False):
+    forward = op.forward
+
+    if reflected:
+
+        def method(self, other):
+            other = constant(other)
+            return _node(forward(other.data, self.data), (other, self), op)
+
+    else:
+
+        def method(self, other):
+            if type(other) is not Value:
+                other = constant(other)
+            return _node(forward(self.data, other.data), (self, other), op)
+
+    return method
+
+
 def _unary_method(op, name):
     forward = op.forward
 

@@ -17,7 +17,7 @@ from operator import mul as _mul
 
 from . import _ieee
 from .engine import _DOT, Primitive, Value, _as_float, _node, constant
-from .extend import PUBLIC, export, primitive
+from .extend import PUBLIC, _trust_methods, export, primitive
 
 
 def _exported(fn):
@@ -422,4 +422,5 @@ def _as_sequence(values, where: str):
 
 for _op in [v for v in list(globals().values()) if isinstance(v, Primitive)]:
     _op._trust()  # the built-ins' rules are tested at every edge; a user's primitive stays checked
+    _trust_methods(_op)  # so are their forward rules: their operators and methods skip the result check
 del _op
