@@ -14,7 +14,7 @@ from urllib.parse import unquote, urlsplit
 
 import pytest
 
-from ..pictures.conftest import browser, open_page  # noqa: F401, F811 - the fixtures, shared
+from ..pictures.conftest import browser, open_page  # noqa: F401 - the fixtures, shared
 
 pytest.importorskip("sphinx", reason="the site needs the docs extra: pip install 'chainrule[docs]'")
 pytest.importorskip("myst_nb", reason="the site needs the docs extra: pip install 'chainrule[docs]'")
@@ -114,7 +114,7 @@ def test_the_api_reference_lists_the_public_names(site):
 
 @pytest.mark.browser
 @pytest.mark.parametrize("notebook", NOTEBOOKS, ids=[n.stem for n in NOTEBOOKS])
-def test_every_notebook_page_shows_its_pictures(site, open_page, notebook):
+def test_every_notebook_page_shows_its_pictures(site, open_page, notebook):  # noqa: F811 - the imported fixture
     expected = _pictures_in(notebook)
     page = open_page(site / "notebooks" / f"{notebook.stem}.html")
     page.page.wait_for_load_state("load")
