@@ -352,7 +352,7 @@ class Value:
     # ---- what a node is ------------------------------------------------------------------
     @property
     def parents(self) -> tuple:
-        """The `Value`s this one was computed from (empty for a leaf)."""
+        """The nodes this one was computed from (empty for a leaf)."""
         return self._parents
 
     @property
