@@ -1,6 +1,8 @@
 """Every built-in operation: its forward rule and, beside it, its local derivative ∂ans/∂input.
 
-One line per primitive, made through the same door users have (`extend.primitive`). Each
+One call per primitive, made through the same door users have (`extend.primitive`), which also
+lists it in the public table `PUBLIC` (``export=True``: exported by ``autograd``, a function of
+``chainrule graph``) and makes it a `Value` method or operator (``method=``): nothing else to edit. Each
 derivative is written with arithmetic and these same functions, so it runs on floats in
 `backward` and on `Value`s inside `grad` (which is how higher derivatives come out). Each
 function accepts floats or `Value`s: ``tanh(0.5)`` is a float, ``tanh(Value(0.5))`` a node.
