@@ -2,7 +2,9 @@
 
 No timing metadata is recorded, and consecutive prints of a cell are merged into one output
 (the kernel splits them wherever its buffer happened to flush), so re-running an unchanged
-notebook leaves it byte-identical. Widget state is not stored: its model ids are random.
+notebook leaves it byte-identical. Widget state is not stored (its model ids are random), so a
+widget's view is dropped from the saved output and its text form stays: a viewer would otherwise
+say "model not found" where the live notebook shows sliders.
 """
 
 import sys
@@ -12,6 +14,7 @@ import nbformat
 from nbclient import NotebookClient
 
 HERE = Path(__file__).resolve().parent
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 
 
 def _merge_streams(outputs):
@@ -42,6 +45,8 @@ def main(names=()) -> int:
             cell.metadata.pop("execution", None)
             if cell.cell_type == "code":
                 cell.outputs = _merge_streams(cell.outputs)
+                for out in cell.outputs:
+                    out.get("data", {}).pop(WIDGET_VIEW, None)
         nbformat.write(nb, path)
         print(f"executed {path.name}")
     return 0

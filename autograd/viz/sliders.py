@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import html
 import math
 
@@ -35,7 +36,8 @@ def explore(f, *, show_local_grads=True, rankdir="LR", collapse=None, check=Fals
     sliders = [_slider(widgets, name, spec) for name, spec in ranges.items()]
     full = widgets.Checkbox(value=False, description="full size", indent=False)
     picture = widgets.HTML()
-    box = widgets.VBox([*sliders, full, picture])
+    box = _explorer_class(widgets)([*sliders, full, picture])
+    box.names = tuple(ranges)
     options = dict(
         show_local_grads=show_local_grads,
         rankdir=rankdir,
@@ -72,6 +74,19 @@ def explore(f, *, show_local_grads=True, rankdir="LR", collapse=None, check=Fals
     full.observe(show, names="value")
     redraw()
     return box
+
+
+@functools.cache
+def _explorer_class(widgets):
+    """A VBox whose text form says what it is: a saved notebook, which keeps no widget state, shows
+    that line in place of the sliders."""
+
+    class Explorer(widgets.VBox):
+        def __repr__(self):
+            names = ", ".join(getattr(self, "names", ()))
+            return f"explore({names}): live sliders and the graph they redraw; run the notebook to move them"
+
+    return Explorer
 
 
 def _shown(svg: str, full: bool) -> str:

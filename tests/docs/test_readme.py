@@ -33,3 +33,11 @@ def test_performance_page_matches_bench_results():
         (REPO / "docs" / "performance.md").read_text().split("<!-- bench:start -->")[1].split("<!-- bench:end -->")[0]
     )
     assert section.strip() == body
+
+
+def test_the_fifteen_lines_end_in_the_picture_so_one_pasted_cell_shows_it():
+    import ast
+
+    first = next(block for page, block in BLOCKS if page.name == "README.md")
+    last = ast.parse(first).body[-1]
+    assert isinstance(last, ast.Expr) and ast.unparse(last.value).startswith("ag.draw(")
