@@ -29,7 +29,8 @@ __all__ = ["DESCRIPTION", "EXIT_STATUS", "Check", "add_arguments", "collect", "r
 
 DESCRIPTION = (
     "Print one line for each thing chainrule relies on (its version and location, Python, Graphviz's "
-    "dot, matplotlib, tqdm, NumPy, Jupyter, the HIPS autograd clash, the notebooks' kernel). "
+    "dot, matplotlib, tqdm, NumPy, scikit-learn, PyTorch and whether it is the CPU or CUDA build, "
+    "Jupyter, JupyterLab, the HIPS autograd clash, the notebooks' kernel). "
     "Exit status 0 when the core works, 1 when it does not; optional parts that are missing are "
     "reported with how to get them, and do not fail it."
 )
@@ -77,7 +78,10 @@ def collect() -> list[Check]:
         _module("tqdm", "tqdm", core=True),
         _module("matplotlib", "matplotlib"),
         _module("numpy", "NumPy"),
+        _module("sklearn", "scikit-learn"),
+        _torch(),
         _jupyter(),
+        _jupyterlab(),
         _hips(),
         _kernel(),
     ]
@@ -162,6 +166,33 @@ def _jupyter() -> Check:
             + (f" (found {', '.join(found)})" if found else ""),
         )
     return Check("Jupyter", True, ", ".join(found) + " (progress bars show as widgets)")
+
+
+def _torch() -> Check:
+    """PyTorch's version and build: CPU-only (what `make` installs) or CUDA (and whether a GPU is there)."""
+    try:
+        import torch
+    except ImportError:
+        return Check("PyTorch", False, f"not installed: {hint('torch')}")
+    except Exception as err:  # noqa: BLE001 - a broken install is the report's answer
+        return Check("PyTorch", False, f"does not import: {type(err).__name__}: {err}")
+    cuda = getattr(torch.version, "cuda", None)
+    if cuda is None:
+        build = "CPU-only build"
+    else:
+        try:
+            gpu = "a GPU is available" if torch.cuda.is_available() else "no GPU found"
+        except Exception:  # noqa: BLE001
+            gpu = "GPU state unknown"
+        build = f"CUDA {cuda} build ({gpu})"
+    return Check("PyTorch", True, f"{torch.__version__}, {build}, at {pathlib.Path(torch.__file__).parent}")
+
+
+def _jupyterlab() -> Check:
+    version = _version("jupyterlab")
+    if version is None:
+        return Check("JupyterLab", False, "not installed: pip install jupyterlab (to open the notebooks in a browser)")
+    return Check("JupyterLab", True, f"{version} (jupyter lab notebooks/)")
 
 
 def _hips() -> Check:
