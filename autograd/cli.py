@@ -5,6 +5,7 @@ and `one_line`; `nn.cli.graph` the `graph` subcommand): `autograd` never imports
 this module for one of those names raises an AttributeError that says where it went.
 """
 
+from . import expr as _expr
 from .expr import MAX_DEPTH, MAX_LENGTH, ExpressionError, assignments, evaluate, first_anomaly, functions
 
 __all__ = ["evaluate", "functions", "assignments", "first_anomaly", "ExpressionError", "MAX_LENGTH", "MAX_DEPTH"]
@@ -24,4 +25,4 @@ _MOVED = {
 def __getattr__(name: str):
     if name in _MOVED:
         raise AttributeError(f"autograd.cli.{name} moved to {_MOVED[name]}.{name} (the command line lives above nn)")
-    raise AttributeError(f"module 'autograd.cli' has no attribute {name!r}")
+    return getattr(_expr, name)  # any other name of the grammar, as before (an AttributeError names expr)
