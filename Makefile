@@ -14,7 +14,7 @@ TORCH_BUILD         ?= cpu
 TORCH_INDEX         ?= https://download.pytorch.org/whl/cpu
 TORCH_PROBE_SECONDS ?= 5
 
-.PHONY: check test test-fast lint format demo bench notebooks graphviz chromium clean torch
+.PHONY: check test test-fast lint format demo docs bench notebooks graphviz chromium clean torch
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -101,6 +101,11 @@ demo: $(STAMP) graphviz
 	$(VENV)/bin/chainrule graph "tanh(w*x + b)" w=-0.5 x=2 b=0.1 --local-grads -o out/graph.svg --step-through out/graph_backprop.html
 	@echo "demo wrote: out/loss.png out/decision_boundary.png out/model.json out/neuron_backprop.html out/training.html out/graph.svg out/graph_backprop.html"
 
+# The documentation site, from docs/*.md, the notebooks' committed outputs and the docstrings; warnings are errors.
+docs: $(STAMP)
+	$(PY) -m sphinx -W --keep-going -q -b html docs docs/_build/html
+	@echo "docs: open docs/_build/html/index.html"
+
 # Re-execute every notebook in place: this is how the committed outputs are made.
 notebooks: $(STAMP) graphviz
 	$(PY) notebooks/execute.py
@@ -111,4 +116,4 @@ bench: $(STAMP)
 	$(PY) bench/run.py
 
 clean:
-	rm -rf $(VENV) $(CORE_VENV) build *.egg-info
+	rm -rf $(VENV) $(CORE_VENV) build *.egg-info docs/_build docs/notebooks

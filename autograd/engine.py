@@ -9,6 +9,7 @@ rule: grad(in) += grad(out) · ∂out/∂in.
 
 from __future__ import annotations
 
+import contextvars
 import gc
 import numbers
 import threading
@@ -130,15 +131,10 @@ def _enable_grad():
         _state.no_grad_depth = depth
 
 
-_scoping = threading.local()  # .tag: this thread's current scope (a _Tag), None outside every scope
-
-
-def _current_tag():
-    try:
-        return _scoping.tag
-    except AttributeError:  # the first look in a new thread
-        _scoping.tag = None
-        return None
+# The current scope (a _Tag), None outside every scope: a context variable, so each thread and each
+# asyncio task has its own (a task starts with the scope it was created in, and never sees another's).
+_scoping = contextvars.ContextVar("chainrule_scope", default=None)
+_current_tag = _scoping.get
 
 
 class scope:
@@ -160,12 +156,12 @@ class scope:
 
     def __enter__(self):
         _enter_mode()
-        outer = _current_tag()
-        _scoping.tag = self._tag if outer is None else _nested_tag(outer, self.name)
+        outer = _scoping.get()
+        _scoping.set(self._tag if outer is None else _nested_tag(outer, self.name))
         return self
 
     def __exit__(self, exc_type, exc, tb):
-        _scoping.tag = _scoping.tag.outer
+        _scoping.set(_scoping.get().outer)
         _leave_mode()
 
     def tag(self, *nodes) -> None:
@@ -196,6 +192,7 @@ class scope:
 
 # How `_float_pass` treats a primitive's nodes (`Primitive._path`); anything else takes the checked way.
 _UNARY, _BINARY, _NARY, _MASKING_UNARY, _OTHER = "unary", "binary", "n-ary", "masking unary", "other"
+_DOT = "dot"  # `ops.dot`'s nodes: Σ wᵢxᵢ (+ b), whose partials are its own inputs, read in place
 
 
 class Primitive:
@@ -355,7 +352,7 @@ class Value:
     # ---- what a node is ------------------------------------------------------------------
     @property
     def parents(self) -> tuple:
-        """The `Value`s this one was computed from (empty for a leaf)."""
+        """The nodes this one was computed from (empty for a leaf)."""
         return self._parents
 
     @property
@@ -582,7 +579,17 @@ def _float_pass(order: list) -> None:
                     a.grad += g * da
                     b.grad += g * db
                     continue
-            elif path is _NARY:  # dot, sum, mean: one rule call gives every partial
+            elif path is _DOT:  # ∂/∂wᵢ = xᵢ, ∂/∂xᵢ = wᵢ, ∂/∂b = 1, added in that order (as the rule lists them)
+                n = len(parents) // 2
+                ws, xs = parents[:n], parents[n : 2 * n]
+                for w, x in zip(ws, xs):
+                    w.grad += g * x.data
+                for w, x in zip(ws, xs):
+                    x.grad += g * w.data
+                if len(parents) % 2:
+                    parents[-1].grad += g * 1.0
+                continue
+            elif path is _NARY:  # sum, mean, softmax: one rule call gives every partial
                 partials = op.derivative(node.data, *[p.data for p in parents])
                 if len(partials) == len(parents):
                     for p, d in zip(parents, partials):
@@ -606,14 +613,16 @@ def _float_pass(order: list) -> None:
 
 class _Tag:
     """A node's label and scope, kept in one slot since most nodes have neither. The unlabelled tag
-    of a `scope` is shared by every node made in it, and remembers the scope it was entered from."""
+    of a `scope` is shared by every node made in it, remembers the scope it was entered from, and
+    keeps the tags of the scopes entered inside it (so they live and die with it)."""
 
-    __slots__ = ("label", "scope", "outer")
+    __slots__ = ("label", "scope", "outer", "inner")
 
     def __init__(self, label: str, scope: str, outer: _Tag | None = None):
         self.label = label
         self.scope = scope
         self.outer = outer
+        self.inner = None  # name -> _Tag of the scope of that name entered inside this one
 
 
 class _SiteTag(_Tag):
@@ -657,15 +666,16 @@ def _anomaly():
     return _state.anomaly if _special_modes else None
 
 
-_nested_tags: dict[tuple, _Tag] = {}
-
-
 def _nested_tag(outer: _Tag, name: str) -> _Tag:
-    """The shared tag of scope `name` entered inside `outer` (made once per pair)."""
-    tag = _nested_tags.get((outer, name))
+    """The shared tag of scope `name` entered inside `outer`, made once per pair and kept on `outer`:
+    no global table, so a fresh outer scope each step leaves nothing behind when it is dropped."""
+    inner = outer.inner
+    if inner is None:
+        inner = outer.inner = {}
+    tag = inner.get(name)
     if tag is None:
         path = f"{outer.scope}.{name}" if outer.scope and name else outer.scope or name
-        tag = _nested_tags[(outer, name)] = _Tag("", path, outer)
+        tag = inner[name] = _Tag("", path, outer)
     return tag
 
 

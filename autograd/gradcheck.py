@@ -25,7 +25,7 @@ class GradcheckError(AssertionError):
 
 
 def gradcheck(f, *inputs, order: int = 1, eps: float = 1e-6, atol: float = 1e-6, rtol: float = 1e-4) -> bool:
-    """True when, for every input xᵢ, |analytic − numeric| ≤ atol + rtol·|numeric|.
+    """True when, for every input xᵢ, ``|analytic − numeric| ≤ atol + rtol·|numeric|``.
 
     analytic: ∂f/∂xᵢ from `Value.backward()`; numeric: (f(xᵢ + eps) − f(xᵢ − eps)) / (2·eps).
     `f` takes the inputs as `Value`s and returns a `Value` (or a number). With ``order`` k > 1

@@ -1,6 +1,8 @@
 """Every built-in operation: its forward rule and, beside it, its local derivative ∂ans/∂input.
 
-One line per primitive, made through the same door users have (`extend.primitive`). Each
+One call per primitive, made through the same door users have (`extend.primitive`), which also
+lists it in the public table `PUBLIC` (``export=True``: exported by ``autograd``, a function of
+``chainrule graph``) and makes it a `Value` method or operator (``method=``): nothing else to edit. Each
 derivative is written with arithmetic and these same functions, so it runs on floats in
 `backward` and on `Value`s inside `grad` (which is how higher derivatives come out). Each
 function accepts floats or `Value`s: ``tanh(0.5)`` is a float, ``tanh(Value(0.5))`` a node.
@@ -16,8 +18,14 @@ from math import nan as _nan
 from operator import mul as _mul
 
 from . import _ieee
-from .engine import Primitive, Value, _as_float, _node, constant
-from .extend import primitive
+from .engine import _DOT, Primitive, Value, _as_float, _node, constant
+from .extend import PUBLIC, _trust_methods, export, primitive
+
+
+def _exported(fn):
+    """List a function made of primitives (a fused op's front door) in the public table, as ``export=True`` does a primitive."""
+    return export(fn.__name__, fn)
+
 
 __all__ = [
     "add",
@@ -47,21 +55,19 @@ __all__ = [
 ]
 
 # ---- arithmetic ------------------------------------------------------------------------------
-add = primitive("+", derivative=lambda ans, a, b: (1.0, 1.0))(lambda a, b: a + b)
-sub = primitive("-", derivative=lambda ans, a, b: (1.0, -1.0))(lambda a, b: a - b)
-mul = primitive("*", derivative=lambda ans, a, b: (b, a))(lambda a, b: a * b)
-div = primitive("/", derivative=lambda ans, a, b: (1.0 / b, -ans / b))(_ieee.div)
-neg = primitive("neg", derivative=lambda ans, x: -1.0)(lambda x: -x)
+# method=: the `Value` operator (and its reflection) or method each becomes; export=: listed in `PUBLIC`
+add = primitive("+", derivative=lambda ans, a, b: (1.0, 1.0), method=("__add__", "__radd__"))(lambda a, b: a + b)
+sub = primitive("-", derivative=lambda ans, a, b: (1.0, -1.0), method=("__sub__", "__rsub__"))(lambda a, b: a - b)
+mul = primitive("*", derivative=lambda ans, a, b: (b, a), method=("__mul__", "__rmul__"))(lambda a, b: a * b)
+div = primitive("/", derivative=lambda ans, a, b: (1.0 / b, -ans / b), method=("__truediv__", "__rtruediv__"))(
+    _ieee.div
+)
+neg = primitive("neg", derivative=lambda ans, x: -1.0, method="__neg__")(lambda x: -x)
 identity = primitive("id", derivative=lambda ans, x: 1.0)(lambda x: x)
 
 
 def _sign(x):
     return 1.0 if x > 0 else (-1.0 if x < 0 else 0.0)
-
-
-absolute = primitive(
-    "abs", derivative=lambda ans, x: _sign(x), on_arrays=lambda np: (None, lambda ans, x: _sign_arrays(np, x))
-)(abs)
 
 
 def _sign_arrays(np, x):
@@ -86,7 +92,9 @@ def _power_arrays(np):
     return np.power, derivative
 
 
-power = primitive("**", derivative=_power_derivative, on_arrays=_power_arrays)(_ieee.pow)
+power = primitive("**", derivative=_power_derivative, on_arrays=_power_arrays, method=("__pow__", "__rpow__"))(
+    _ieee.pow
+)
 
 
 # ---- elementary functions --------------------------------------------------------------------
@@ -100,11 +108,22 @@ def _sigmoid_arrays(np):
     return forward, None
 
 
-exp = primitive("exp", derivative=lambda ans, x: ans, on_arrays=lambda np: (np.exp, None))(_ieee.exp)
-log = primitive("log", derivative=lambda ans, x: 1.0 / x, on_arrays=lambda np: (np.log, None))(_ieee.log)
-sqrt = primitive("sqrt", derivative=lambda ans, x: 0.5 / ans, on_arrays=lambda np: (np.sqrt, None))(_ieee.sqrt)
-tanh = primitive("tanh", derivative=lambda ans, x: 1.0 - ans * ans, on_arrays=lambda np: (np.tanh, None))(_ieee.tanh)
-sigmoid = primitive("sigmoid", derivative=lambda ans, x: ans * (1.0 - ans), on_arrays=_sigmoid_arrays)(_ieee.sigmoid)
+_BUILTIN = {"export": True}  # and method=<its name>: ``ag.exp(v)``, ``v.exp()``, ``exp(x)`` in `chainrule graph`
+exp = primitive("exp", derivative=lambda ans, x: ans, on_arrays=lambda np: (np.exp, None), method="exp", **_BUILTIN)(
+    _ieee.exp
+)
+log = primitive(
+    "log", derivative=lambda ans, x: 1.0 / x, on_arrays=lambda np: (np.log, None), method="log", **_BUILTIN
+)(_ieee.log)
+sqrt = primitive(
+    "sqrt", derivative=lambda ans, x: 0.5 / ans, on_arrays=lambda np: (np.sqrt, None), method="sqrt", **_BUILTIN
+)(_ieee.sqrt)
+tanh = primitive(
+    "tanh", derivative=lambda ans, x: 1.0 - ans * ans, on_arrays=lambda np: (np.tanh, None), method="tanh", **_BUILTIN
+)(_ieee.tanh)
+sigmoid = primitive(
+    "sigmoid", derivative=lambda ans, x: ans * (1.0 - ans), on_arrays=_sigmoid_arrays, method="sigmoid", **_BUILTIN
+)(_ieee.sigmoid)
 # relu(nan) is nan and relu(-0.0) is -0.0 (as PyTorch); for x ≤ 0 its input gets nothing (masks), so
 # sqrt(relu(x)) at x = -1 has gradient 0, not inf·0 = nan
 relu = primitive(
@@ -112,13 +131,31 @@ relu = primitive(
     derivative=lambda ans, x: 0.0 if x <= 0.0 else 1.0,
     on_arrays=lambda np: (lambda x: np.where(x < 0.0, 0.0, x), lambda ans, x: np.where(x <= 0.0, 0.0, 1.0)),
     masks=True,
+    method="relu",
+    **_BUILTIN,
 )(lambda x: 0.0 if x < 0.0 else x)
-sin = primitive("sin", derivative=lambda ans, x: cos(x), on_arrays=lambda np: (np.sin, lambda ans, x: np.cos(x)))(
-    _ieee.sin
-)
-cos = primitive("cos", derivative=lambda ans, x: -sin(x), on_arrays=lambda np: (np.cos, lambda ans, x: -np.sin(x)))(
-    _ieee.cos
-)
+sin = primitive(
+    "sin",
+    derivative=lambda ans, x: cos(x),
+    on_arrays=lambda np: (np.sin, lambda ans, x: np.cos(x)),
+    method="sin",
+    **_BUILTIN,
+)(_ieee.sin)
+cos = primitive(
+    "cos",
+    derivative=lambda ans, x: -sin(x),
+    on_arrays=lambda np: (np.cos, lambda ans, x: -np.sin(x)),
+    method="cos",
+    **_BUILTIN,
+)(_ieee.cos)
+# abs: exported under the builtin's name (it shadows it on `from autograd import *`, taking the same inputs)
+absolute = primitive(
+    "abs",
+    derivative=lambda ans, x: _sign(x),
+    on_arrays=lambda np: (None, lambda ans, x: _sign_arrays(np, x)),
+    method="__abs__",
+    **_BUILTIN,
+)(abs)
 
 
 # ---- fused n-ary nodes: one node however many inputs ----------------------------------------
@@ -169,6 +206,7 @@ def _dot_derivative(ans, *args):
 
 
 _dot = primitive("dot", derivative=_dot_derivative, inline=_dot_inline)(_dot_forward)
+_dot._path = _DOT  # the float pass reads its partials (the inputs themselves) in place: no tuple built
 
 
 def _logsumexp_forward(*xs):
@@ -271,12 +309,14 @@ def _softmax_at(i: int) -> Primitive:
 _SOFTMAX_AT: list = []  # output i's primitive, made on first use
 
 
+@_exported
 def sum(values):  # noqa: A001 - the math name, like numpy.sum
     """Σ values as one node (0.0 for no values)."""
     values = _as_sequence(values, "sum")
     return _sum(*values) if values else 0.0
 
 
+@_exported
 def mean(values):
     """(1/n) Σ values as one node."""
     values = _as_sequence(values, "mean")
@@ -285,6 +325,7 @@ def mean(values):
     return _mean(*values)
 
 
+@_exported
 def dot(ws, xs, bias=None):
     """Σ wᵢ·xᵢ (+ bias) as one node: a neuron's pre-activation z = wᵀx + b. xs may mix floats and Values."""
     if type(ws) is not list:  # lists skip the call: this is the hot path of every neuron
@@ -302,6 +343,7 @@ def dot(ws, xs, bias=None):
     return _node(_dot_forward(*[a.data for a in args]), args, _dot)  # all Values: the fast path
 
 
+@_exported
 def logsumexp(values):
     """log Σ exp(values), stable for large inputs, as one node."""
     values = _as_sequence(values, "logsumexp")
@@ -340,6 +382,7 @@ def _log_softmax_at(i: int) -> Primitive:
 _LOG_SOFTMAX_AT: list = []
 
 
+@_exported
 def log_softmax(values, index=None):
     """xᵢ − logsumexp(x) for each i (a list), or for i = ``index`` only (one node): the log of
     softmax without its underflow, exact at the largest input. Cross-entropy is −log_softmax(z)[y]."""
@@ -354,6 +397,7 @@ def log_softmax(values, index=None):
     return outs if index is None else outs[0]
 
 
+@_exported
 def softmax(values) -> list:
     """exp(xᵢ − max x) / Σⱼ exp(xⱼ − max x) for each i: exact to an ulp for any |x|, and a list
     of Values (one node per output, each over every input) when any input is one."""
@@ -378,76 +422,7 @@ def _as_sequence(values, where: str):
     return tuple(values)
 
 
-# ---- the public table: what `autograd` exports and the command line accepts ----------------------
-PUBLIC = {}  # name -> function; `autograd.__all__`, `chainrule graph`'s grammar and its --help read it
-
-
-def export(name: str, fn):
-    """List `fn` in the public table under `name`: ``import autograd`` exports it, and a one-input
-    primitive becomes a function of `chainrule graph` expressions (shown in its --help)."""
-    if type(name) is not str or not name.isidentifier():
-        raise ValueError(f"export() needs an identifier as the name, got {name!r}")
-    if not callable(fn):
-        raise TypeError(f"export() needs a function, got {type(fn).__name__}")
-    PUBLIC[name] = fn
-    return fn
-
-
-for _fn in (exp, log, sqrt, tanh, sigmoid, relu, sin, cos, sum, mean, dot, logsumexp, softmax, log_softmax):
-    export(getattr(_fn, "name", None) or _fn.__name__, _fn)
-export("abs", absolute)  # shadows the builtin on `from autograd import *`; it takes the same inputs
-del _fn
-
-
-# ---- Value's operators and methods are these primitives ------------------------------------------
-def _unary_method(op):
-    forward = op.forward
-
-    def method(self):
-        return _node(forward(self.data), (self,), op)
-
-    method.__name__ = op.name
-    method.__doc__ = f"{op.name}(self) as a node."
-    return method
-
-
-def _binary_method(op, reflected=False):
-    forward = op.forward
-
-    if reflected:
-
-        def method(self, other):
-            other = constant(other)
-            return _node(forward(other.data, self.data), (other, self), op)
-
-    else:
-
-        def method(self, other):
-            if type(other) is not Value:
-                other = constant(other)
-            return _node(forward(self.data, other.data), (self, other), op)
-
-    return method
-
-
-for _name, _op in [("add", add), ("sub", sub), ("mul", mul), ("truediv", div), ("pow", power)]:
-    setattr(Value, f"__{_name}__", _binary_method(_op))
-    setattr(Value, f"__r{_name}__", _binary_method(_op, reflected=True))
-for _name, _op in [
-    ("__neg__", neg),
-    ("__abs__", absolute),
-    ("exp", exp),
-    ("log", log),
-    ("sqrt", sqrt),
-    ("tanh", tanh),
-    ("sigmoid", sigmoid),
-    ("relu", relu),
-    ("sin", sin),
-    ("cos", cos),
-]:
-    setattr(Value, _name, _unary_method(_op))
-del _name, _op
-
 for _op in [v for v in list(globals().values()) if isinstance(v, Primitive)]:
     _op._trust()  # the built-ins' rules are tested at every edge; a user's primitive stays checked
+    _trust_methods(_op)  # so are their forward rules: their operators and methods skip the result check
 del _op

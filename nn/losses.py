@@ -6,7 +6,7 @@ a loss sums over every output entry and divides by m. Each is built from the eng
 nodes, so a batch costs one or two nodes per example plus one `dot` or `sum` for the total.
 
     binary_cross_entropy             J = −(1/m) Σ [y log p + (1 − y) log(1 − p)]
-    binary_cross_entropy_with_logits the same with p = σ(z), from the logits z, stable for any |z|
+    binary_cross_entropy_with_logits the same with p = σ(z), from the logits z, stable for any ``|z|``
     mse                              J = 1/(2m) Σ (y − ŷ)²
     cross_entropy                    J = −(1/m) Σ log softmax(z)_y, integer labels y
     hinge                            J = (1/m) Σ max(0, 1 − y·s), targets y = ±1
@@ -61,7 +61,7 @@ def binary_cross_entropy_with_logits(logits, targets):
     """J = (1/m) Σ [log(1 + e^z) − y z], i.e. binary cross-entropy of p = σ(z).
 
     log(1 + e^z) is ``logsumexp([0, z])``, shifted by max(0, z) inside, so nothing overflows
-    for any |z| (z = ±1000 included) and its derivative, σ(z), stays accurate.
+    for any ``|z|`` (z = ±1000 included) and its derivative, σ(z), stays accurate.
     """
     zs, ys, m = _pairs(logits, targets, "binary_cross_entropy_with_logits")
     coeffs = [1.0 / m] * len(zs)

@@ -5,13 +5,16 @@ import sys
 import threading
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import autograd as ag
 from autograd import Value, primitive
 from autograd.engine import backward_pass, topological_order
 
 from ..compile.test_compile import anything, finite, programs, run, same
+
+four = st.tuples(*[finite] * 4) | st.tuples(*[anything] * 4)
 
 
 def _both_ways(program, x, y, z):
@@ -40,10 +43,23 @@ def test_the_float_pass_equals_the_general_pass_at_the_edges(program, x, y, z):
 
 def test_each_written_out_case_is_taken_by_some_op():
     from autograd import ops
-    from autograd.engine import _BINARY, _MASKING_UNARY, _NARY, _UNARY
+    from autograd.engine import _BINARY, _DOT, _MASKING_UNARY, _NARY, _UNARY
 
-    paths = {ops.tanh._path, ops.mul._path, ops.relu._path, ops._dot._path}  # dot: a built-in n-ary op
-    assert paths == {_UNARY, _BINARY, _MASKING_UNARY, _NARY}
+    paths = {ops.tanh._path, ops.mul._path, ops.relu._path, ops._dot._path, ops._sum._path}
+    assert paths == {_UNARY, _BINARY, _MASKING_UNARY, _DOT, _NARY}
+
+
+@given(st.lists(st.tuples(st.integers(0, 3), st.integers(0, 3)), min_size=1, max_size=8), st.booleans(), four)
+@settings(max_examples=400)
+def test_dots_own_case_equals_the_general_pass_bit_for_bit(pairs, with_bias, data):
+    """`dot` reads its partials (its own inputs) in place; any node may be a weight, an input and the bias at once."""
+    leaves = [Value(x) for x in data]
+    ws, xs = [leaves[i] for i, _ in pairs], [leaves[j] for _, j in pairs]
+    out = ag.dot(ws, xs, leaves[0] if with_bias else None) * leaves[3]
+    out.backward()
+    into = {out: 1.0}
+    backward_pass(topological_order(out), into=into)
+    assert same([v.grad for v in leaves], [into.get(v, 0.0) for v in leaves])
 
 
 def _cube_root():
