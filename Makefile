@@ -4,14 +4,35 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: check test test-fast lint format demo docs bench notebooks graphviz chromium clean
+# PyTorch: the one place its version is pinned (pyproject's `torch` extra asks only for a range it
+# satisfies; docs/install.md names this version; a test reads all three). TORCH_BUILD=cpu (the
+# default) installs the CPU-only build from PyTorch's own wheel index, a few hundred MB; where that
+# index cannot be reached in TORCH_PROBE_SECONDS, or with TORCH_BUILD=default, pip takes PyPI's
+# default build (on Linux the CUDA one, several GB of NVIDIA libraries), saying so in one line.
+TORCH_VERSION       := 2.13.0
+TORCH_BUILD         ?= cpu
+TORCH_INDEX         ?= https://download.pytorch.org/whl/cpu
+TORCH_PROBE_SECONDS ?= 5
+
+.PHONY: check test test-fast lint format demo docs bench notebooks graphviz chromium clean torch
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet torch==2.13.0
+	@$(MAKE) --no-print-directory torch PY=$(PY)
 	$(PY) -m pip install --quiet -e '.[dev]'
 	@touch $(STAMP)
+
+# PyTorch alone, as TORCH_BUILD says: `make torch TORCH_BUILD=default` for PyPI's build (CUDA on Linux).
+torch:
+	@if [ "$(TORCH_BUILD)" = cpu ] && $(PY) -c "import sys, urllib.request; urllib.request.urlopen(sys.argv[1], timeout=float(sys.argv[2]))" '$(TORCH_INDEX)/torch/' '$(TORCH_PROBE_SECONDS)' >/dev/null 2>&1; then \
+	  echo "installing PyTorch $(TORCH_VERSION), CPU-only build, from $(TORCH_INDEX)"; \
+	  $(PY) -m pip install --quiet --index-url '$(TORCH_INDEX)' 'torch==$(TORCH_VERSION)'; \
+	else \
+	  if [ "$(TORCH_BUILD)" = cpu ]; then echo "PyTorch's CPU wheel index ($(TORCH_INDEX)) is not reachable: installing torch==$(TORCH_VERSION) with plain pip, PyPI's default build (on Linux the CUDA one; see docs/install.md)"; \
+	  else echo "installing torch==$(TORCH_VERSION) with plain pip (TORCH_BUILD=$(TORCH_BUILD)): PyPI's default build"; fi; \
+	  $(PY) -m pip install --quiet 'torch==$(TORCH_VERSION)'; \
+	fi
 
 # `make check`: lint and the core tests in a venv of their own with no extra (no NumPy, PyTorch,
 # matplotlib, browser or apt): what a contributor runs first, in about two minutes. Tests that need

@@ -48,13 +48,30 @@ CLASS_COLOURS = (
 )
 
 
-def history(hist: dict, path: pathlib.Path) -> pathlib.Path:
+def history(hist: dict, path: pathlib.Path, *, log: bool = True) -> pathlib.Path:
     """Loss (left) and accuracy (right) per epoch as a PNG: training solid, test dashed when
-    ``hist`` holds "test_loss"/"test_accuracy" (recorded by the `nn.train.track` callback)."""
-    return _save(_history_figure(hist), path)
+    ``hist`` holds "test_loss"/"test_accuracy" (recorded by the `nn.train.track` callback).
+
+    The loss axis is logarithmic (``log=False`` for a linear one): on a linear axis the curve is
+    flat after the first epochs, while a log axis keeps the late epochs' progress readable. A loss
+    that reaches 0 (a hinge loss on separated data) gets a symmetric log axis, linear near 0."""
+    return _save(_history_figure(hist, log=log), path)
 
 
-def _history_figure(hist: dict):
+def _loss_scale(ax, values, log: bool) -> None:
+    """A log axis for the loss when asked and every value is > 0; symlog when one is 0; else linear from 0."""
+    finite = [v for v in values if v is not None and math.isfinite(v)]
+    if not log or not finite or min(finite) < 0:
+        ax.set_ylim(bottom=0)
+    elif min(finite) > 0:
+        ax.set_yscale("log")
+    else:
+        positive = [v for v in finite if v > 0]
+        ax.set_yscale("symlog", linthresh=min(positive) if positive else 1e-3)
+        ax.set_ylim(bottom=0)
+
+
+def _history_figure(hist: dict, log: bool = True):
     plt = _pyplot()
     has_accuracy = any(a is not None for a in hist.get("accuracy", []))
     fig, axes = plt.subplots(1, 2 if has_accuracy else 1, figsize=(9 if has_accuracy else 5, 3.6), squeeze=False)
@@ -75,11 +92,13 @@ def _history_figure(hist: dict):
             )
         ax.set_xlabel("epoch")
         ax.set_ylabel(ylabel)
-        ax.grid(alpha=0.3)
+        ax.grid(alpha=0.3, which="both" if key == "loss" else "major")
         if key == "accuracy":
             ax.set_ylim(0, 1.02)
         else:
-            ax.set_ylim(bottom=0)
+            _loss_scale(ax, list(hist[key]) + list(test or []), log)
+            if ax.get_yscale() != "linear":
+                ax.set_ylabel(f"{ylabel}, {ax.get_yscale()} scale")
         ax.legend(fontsize=8, loc="best")
     axes[0][0].set_title("loss per epoch")
     if has_accuracy:
@@ -94,7 +113,8 @@ def decision_boundary(
     """What the model predicts over the plane of its two inputs, with the points, as a PNG.
 
     Two classes: the shade is `nn.train.readout`'s (P(class 1), or the hinge score clipped to
-    ±1) on a ``steps`` × ``steps`` grid, drawn with filled contours and a colour bar, and the
+    ±1) on a ``steps`` × ``steps`` grid, drawn as a smoothly interpolated image (no bands) with a
+    colour bar, and the
     boundary (shade 0.5) as a black line. Several classes: each class's own colour where it is
     the argmax, as strong as its softmax probability, and black lines where the argmax changes;
     no class index is interpolated, so no false band of a third class appears between two.
@@ -128,7 +148,17 @@ def _boundary_figure(model, X, y, multiclass, steps, X_test, y_test, loss):
             ax.contour(gx, gy, (classes == k).astype(float), levels=[0.5], colors="k", linewidths=1.0)
     else:
         cmap = plt.get_cmap("RdBu_r")
-        filled = ax.contourf(gx, gy, shades, levels=np.linspace(0, 1, 21), cmap=cmap, alpha=0.55, vmin=0, vmax=1)
+        filled = ax.imshow(
+            shades,
+            origin="lower",
+            extent=(gx[0], gx[-1], gy[0], gy[-1]),
+            aspect="auto",
+            interpolation="bilinear",
+            cmap=cmap,
+            alpha=0.55,
+            vmin=0,
+            vmax=1,
+        )
         if shades.min() < 0.5 < shades.max():
             ax.contour(gx, gy, shades, levels=[0.5], colors="k", linewidths=1.5)
         bar = fig.colorbar(filled, ax=ax, ticks=[0, 0.25, 0.5, 0.75, 1])
@@ -379,8 +409,8 @@ def misclassified(X, y_true, y_pred, shape=(8, 8), limit: int = 24, title: str =
 
 def weight_images(model, shape=(8, 8), limit: int = 32, title: str = "first layer's weights"):
     """Each of the first ``limit`` neurons of the model's first layer, its input weights drawn as
-    a ``shape`` image on a red (negative) to blue (positive) scale centred on 0: the pattern of
-    ink that excites it most."""
+    a ``shape`` image on a red (negative) to blue (positive) scale centred on 0, shared by all and
+    shown by a colour bar: the pattern of ink that excites it most."""
     layer = model.layers[0] if hasattr(model, "layers") else model
     height, width = _check_shape(shape)
     if layer.nin != height * width:
@@ -392,12 +422,19 @@ def weight_images(model, shape=(8, 8), limit: int = 32, title: str = "first laye
     rows = math.ceil(len(images) / cols)
     fig = _figure(1.1 * cols + 0.2, 1.1 * rows + 0.5)
     fig.suptitle(f"{title} ({len(images)} of {layer.nout} neurons)", fontsize=10)
+    fig.set_size_inches(1.1 * cols + 1.2, 1.1 * rows + 0.5)
     for n, img in enumerate(images):
         ax = fig.add_subplot(rows, cols, n + 1)
-        ax.imshow(img, cmap="RdBu", vmin=-scale, vmax=scale)
+        shown = ax.imshow(img, cmap="RdBu", vmin=-scale, vmax=scale)
         ax.set_title(str(n), fontsize=8)
         ax.set_axis_off()
-    fig.tight_layout()
+    right = 1 - 0.9 / fig.get_figwidth()  # room for the colour bar
+    fig.tight_layout(rect=(0, 0, right, 1))
+    bar = fig.colorbar(
+        shown, cax=fig.add_axes((right + 0.1 / fig.get_figwidth(), 0.12, 0.15 / fig.get_figwidth(), 0.7))
+    )
+    bar.set_label("weight (red −, blue +)", fontsize=8)
+    bar.ax.tick_params(labelsize=7)
     return fig
 
 

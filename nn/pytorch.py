@@ -28,8 +28,10 @@ def to_torch(model):
     """A ``torch.nn.Sequential`` of float64 Linear and activation modules computing what ``model`` does.
 
     Raises ValueError for an activation torch has no module for here (one made with
-    `nn.activations.register`), naming the layer.
+    `nn.activations.register`), naming the layer, and TypeError for anything that is not an MLP
+    (a bare `nn.Layer` or `nn.Neuron`, any other module), naming it.
     """
+    _check_convertible(model)
     torch = _torch("MLP.to_torch")
     modules = []
     for k, layer in enumerate(model.layers):
@@ -47,6 +49,23 @@ def to_torch(model):
         if name in ACTIVATIONS:
             modules.append(getattr(torch.nn, ACTIVATIONS[name])())
     return torch.nn.Sequential(*modules)
+
+
+def _check_convertible(model) -> None:
+    """Refuse, in one line naming it, what is not an MLP-like stack of layers of neurons."""
+    layers = getattr(model, "layers", None)
+    parts = ("nin", "nout", "neurons", "activation")
+    if (
+        not isinstance(layers, (list, tuple))
+        or not layers
+        or not all(all(hasattr(l, a) for a in parts) for l in layers)
+    ):
+        shown = repr(model)
+        shown = shown if len(shown) <= 80 else shown[:79] + "…"
+        raise TypeError(
+            f"to_torch converts an nn.MLP (layers of neurons), got {type(model).__name__}: {shown}; "
+            f"for a single layer, convert an MLP made of it, e.g. nn.MLP(nin, [nout])"
+        )
 
 
 def from_torch(module, cls):

@@ -19,7 +19,10 @@ NAMES = [
     "tqdm",
     "matplotlib",
     "NumPy",
+    "scikit-learn",
+    "PyTorch",
     "Jupyter",
+    "JupyterLab",
     "HIPS autograd",
     "notebook kernel",
 ]
@@ -41,8 +44,10 @@ def _doctor(capsys) -> tuple[int, dict, str]:
 def test_doctor_reports_every_dependency_in_one_line_each_and_exits_0_here(capsys):
     status, report, verdict = _doctor(capsys)
     assert list(report) == NAMES
-    assert status == 0 and verdict == "the core works"
-    assert all(mark == "ok" for mark, _ in report.values()), report
+    assert status == 0 and verdict.startswith("the core works")
+    optional = {"JupyterLab"}  # an extra of its own; reported either way
+    assert all(mark == "ok" for name, (mark, _) in report.items() if name not in optional), report
+    assert report["JupyterLab"][0] == "ok" or "pip install jupyterlab" in report["JupyterLab"][1]
     assert report["chainrule"][1].startswith(importlib.metadata.version("chainrule") + " at ")
     assert sys.executable in report["Python"][1]
     assert re.search(r"graphviz version \d", report["Graphviz dot"][1])
@@ -86,3 +91,35 @@ def test_doctor_help_says_what_the_exit_status_means(capsys):
     assert done.value.code == 0
     text = " ".join(capsys.readouterr().out.split())
     assert "Exit status 0 when the core works, 1 when it does not" in text
+
+
+@pytest.mark.needs("torch", "sklearn")
+def test_doctor_names_the_pytorch_build_and_scikit_learn(capsys):
+    import sklearn
+    import torch
+
+    _, report, _ = _doctor(capsys)
+    build = "CPU-only build" if torch.version.cuda is None else f"CUDA {torch.version.cuda} build"
+    assert report["PyTorch"][0] == "ok" and report["PyTorch"][1].startswith(f"{torch.__version__}, {build}")
+    assert report["scikit-learn"] == (
+        "ok",
+        f"{sklearn.__version__} at {__import__('pathlib').Path(sklearn.__file__).parent}",
+    )
+
+
+def test_doctor_without_pytorch_scikit_learn_or_jupyterlab_says_how_to_get_them(capsys, monkeypatch):
+    monkeypatch.setitem(sys.modules, "torch", None)
+    monkeypatch.setitem(sys.modules, "sklearn", None)
+    real = importlib.metadata.version
+    monkeypatch.setattr(
+        importlib.metadata,
+        "version",
+        lambda name: (
+            (_ for _ in ()).throw(importlib.metadata.PackageNotFoundError(name)) if name == "jupyterlab" else real(name)
+        ),
+    )
+    status, report, _ = _doctor(capsys)
+    assert status == 0
+    assert report["PyTorch"] == ("--", "not installed: pip install 'chainrule[torch]'")
+    assert report["scikit-learn"] == ("--", "not installed: pip install 'chainrule[data]'")
+    assert report["JupyterLab"][0] == "--" and "pip install jupyterlab" in report["JupyterLab"][1]

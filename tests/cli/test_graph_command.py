@@ -1,4 +1,4 @@
-"""autograd.cli: `chainrule graph` computes and draws what it should, and refuses everything else in one line."""
+"""nn.cli.graph (grammar: autograd.expr): `chainrule graph` computes and draws what it should, and refuses everything else in one line."""
 
 import re
 import subprocess
@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from autograd import Value, cli
+from autograd import Value, expr
 from nn.cli import main
 
 NEURON = ["graph", "tanh(w*x + b)", "w=-0.5", "x=2", "b=0.1"]
@@ -117,8 +117,8 @@ def test_hostile_expressions_exit_nonzero_with_one_line_and_run_nothing(tmp_path
     ],
 )
 def test_deep_nesting_fails_cleanly_even_without_the_length_limit(expression):
-    with pytest.raises(cli.ExpressionError, match="nest"):
-        cli.evaluate(expression, {"x": 1.0}, max_length=None)
+    with pytest.raises(expr.ExpressionError, match="nest"):
+        expr.evaluate(expression, {"x": 1.0}, max_length=None)
 
 
 @pytest.mark.parametrize(
@@ -241,7 +241,9 @@ def test_a_finite_result_prints_no_warning(capsys):
 
 
 def test_the_evaluator_computes_with_engine_functions_and_labels_variables():
-    root, variables = cli.evaluate("sigmoid(a) * relu(b) - abs(-a) / sqrt(b) + log(exp(+a)) ** 2", {"a": 0.5, "b": 4.0})
+    root, variables = expr.evaluate(
+        "sigmoid(a) * relu(b) - abs(-a) / sqrt(b) + log(exp(+a)) ** 2", {"a": 0.5, "b": 4.0}
+    )
     assert [v.label for v in variables.values()] == ["a", "b"]
     a, b = 0.5, 4.0
     expected = 1 / (1 + 2.718281828459045**-a) * b - a / b**0.5 + a**2
@@ -252,8 +254,8 @@ def test_the_evaluator_computes_with_engine_functions_and_labels_variables():
 @given(st.text(alphabet="x()+-*/%. 0123456789eaplogtnhsqrbc,[]'\"_:=<>!@", max_size=30))
 def test_any_text_either_evaluates_or_fails_with_an_expression_error(text):
     try:
-        root, _ = cli.evaluate(text, {"x": 1.5})
-    except cli.ExpressionError as err:
+        root, _ = expr.evaluate(text, {"x": 1.5})
+    except expr.ExpressionError as err:
         assert "\n" not in str(err)
     else:
         assert isinstance(root, Value)

@@ -182,9 +182,7 @@ def test_an_out_holding_a_folder_where_a_result_goes_is_refused_before_training(
     (tmp_path / "model.json").mkdir()
     assert _status(["train", "--epochs", "1", "--samples", "16", "--no-progress", "--out", str(tmp_path)]) == 2
     captured = capsys.readouterr()
-    assert (
-        captured.out == "" and _one_line(captured.err) and "model.json exists and is not a regular file" in captured.err
-    )
+    assert captured.out == "" and _one_line(captured.err) and "model.json is a directory" in captured.err
 
 
 def test_an_out_that_does_not_exist_yet_is_created(tmp_path, capsys):
@@ -227,7 +225,7 @@ def test_interrupting_ends_in_one_line(monkeypatch, capsys):
     def interrupted(args):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr("nn.cli.run", interrupted)
+    monkeypatch.setattr("nn.cli.train.run", interrupted)
     assert main(["train"]) == 130
     assert capsys.readouterr().err == "chainrule: interrupted\n"
 
@@ -285,3 +283,46 @@ def test_the_limits_page_states_each_limit_with_the_number_the_code_uses():
     )
     assert serialize.MAX_FILE_BYTES == 64 * 2**20 and "| 64 MiB (`nn.serialize.MAX_FILE_BYTES`" in section
     assert "Edge policy" in section
+
+
+# ---- issue 21.6: digits in a folder of its own, a mistyped option ----------------------------------
+@pytest.mark.needs("sklearn", "matplotlib")
+def test_digits_writes_to_its_own_folder_and_leaves_the_moons_demo_alone(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / "loss.png").write_bytes(b"the moons demo's plot")
+    assert main(["train", "--data", "digits", "--samples", "60", "--epochs", "1", "--no-progress"]) == 0
+    assert (tmp_path / "out" / "loss.png").read_bytes() == b"the moons demo's plot"
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["digits", "loss.png"]
+    written = sorted(p.name for p in (tmp_path / "out" / "digits").iterdir())
+    assert written == sorted(
+        ["loss.png", "confusion_matrix.png", "misclassified.png", "first_layer_weights.png", "model.json"]
+    )
+    assert "wrote out/digits/model.json" in capsys.readouterr().out
+
+
+def test_the_default_out_folder_differs_by_data():
+    from nn.cli.train_options import DIGITS_DEFAULTS, TOY_DEFAULTS
+
+    assert TOY_DEFAULTS["out"] == "out" and DIGITS_DEFAULTS["out"] == "out/digits"
+
+
+@pytest.mark.parametrize(
+    "argv, usage, nearest",
+    [
+        (["train", "--hiden", "8,8"], "chainrule train", "--hidden"),
+        (["train", "--epohcs", "3"], "chainrule train", "--epochs"),
+        (["graph", "x*x", "x=1", "--locla-grads"], "chainrule graph", "--local-grads"),
+        (["graph", "x*x", "x=1", "--step_through=a.html"], "chainrule graph", "--step-through"),
+    ],
+)
+def test_a_mistyped_option_names_the_subcommands_usage_and_the_nearest_option(capsys, argv, usage, nearest):
+    assert _status(argv) == 2
+    captured = capsys.readouterr()
+    assert captured.out == "" and captured.err.count("\n") == 1, captured.err
+    assert captured.err.startswith(f"{usage}: error: unrecognized arguments: ")
+    assert f"did you mean {nearest}?" in captured.err and f"(see {usage} --help)" in captured.err
+
+
+def test_gitignore_leaves_out_notebook_checkpoints():
+    assert ".ipynb_checkpoints/" in (REPO / ".gitignore").read_text().splitlines()

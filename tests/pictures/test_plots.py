@@ -51,7 +51,11 @@ def test_binary_boundary_is_smooth_probability_shading_with_the_half_line(binary
     ax = fig.axes[0]
     filled = [c for c in ax.collections if getattr(c, "filled", False)]
     lines = [c for c in ax.collections if hasattr(c, "levels") and not getattr(c, "filled", True)]
-    assert filled and len(filled[0].levels) >= 20  # many levels of probability, not two classes
+    assert filled == []  # no filled contours: no bands (issue 21.7)
+    (image,) = ax.get_images()  # the readout on the fine grid itself, interpolated smoothly
+    assert image.get_array().shape == (120, 120) and image.get_interpolation() == "bilinear"
+    assert image.colorbar is not None and image.get_clim() == (0, 1)
+    assert len(np.unique(np.round(image.get_array(), 6))) > 100  # shades, not ~20 bands
     assert [list(c.levels) for c in lines] == [[0.5]]
     colourbar = fig.axes[1]
     assert "P(class 1)" in colourbar.get_ylabel()
@@ -191,7 +195,7 @@ def test_misclassified_with_nothing_wrong_says_none_and_the_limit_is_stated():
 def test_weight_images_lay_each_first_layer_neuron_out_as_an_image():
     model = nn.MLP(6, [3, 2], seed=0)
     fig = plots.weight_images(model, shape=(2, 3))
-    assert len(fig.axes) == 3
+    assert len(fig.axes) == 3 + 1  # three neurons and the colour bar
     for ax, neuron in zip(fig.axes, model.layers[0].neurons):
         w = [p.data for p in neuron.w]
         assert ax.images[0].get_array().tolist() == [w[:3], w[3:]]
@@ -237,3 +241,41 @@ def test_without_matplotlib_a_picture_fails_in_one_line_naming_the_extra(monkeyp
     monkeypatch.setitem(sys.modules, "matplotlib.figure", None)
     with pytest.raises(ImportError, match=r"^this plot needs matplotlib: pip install 'chainrule\[plot\]'$"):
         plots.confusion_matrix([0], [0])
+
+
+# ---- issue 21.7: late epochs readable, a colour scale for the weights ----------------------------------
+def test_the_loss_axis_is_logarithmic_so_late_epochs_stay_readable():
+    hist = {"loss": [2.0, 0.5, 0.1, 0.02, 0.011, 0.01], "accuracy": [0.5, 0.8, 0.9, 0.95, 0.97, 0.98]}
+    hist["test_loss"] = [2.1, 0.6, 0.2, 0.05, 0.04, 0.03]
+    fig = plots._history_figure(hist)
+    try:
+        loss_ax, acc_ax = fig.axes
+        assert loss_ax.get_yscale() == "log" and "log scale" in loss_ax.get_ylabel()
+        assert acc_ax.get_yscale() == "linear"
+        low, high = loss_ax.get_ylim()
+        assert 0 < low <= 0.01 and high >= 2.1
+    finally:
+        matplotlib.pyplot.close(fig)
+
+
+def test_a_loss_that_reaches_zero_gets_a_symlog_axis_and_log_false_a_linear_one():
+    hist = {"loss": [1.0, 0.1, 0.0], "accuracy": [0.5, 0.9, 1.0]}
+    fig = plots._history_figure(hist)
+    linear = plots._history_figure(hist, log=False)
+    try:
+        assert fig.axes[0].get_yscale() == "symlog"
+        assert linear.axes[0].get_yscale() == "linear" and linear.axes[0].get_ylim()[0] == 0
+    finally:
+        matplotlib.pyplot.close(fig)
+        matplotlib.pyplot.close(linear)
+
+
+def test_first_layer_weights_have_a_colour_scale_centred_on_zero():
+    model = nn.MLP(4, [5, 2], seed=3)
+    fig = plots.weight_images(model, shape=(2, 2))
+    images = [ax.images[0] for ax in fig.axes[:5]]
+    scale = max(abs(p.data) for n in model.layers[0].neurons for p in n.w)
+    assert {im.get_clim() for im in images} == {(-scale, scale)}
+    (bar_ax,) = [ax for ax in fig.axes if ax not in [im.axes for im in images]]
+    assert images[-1].colorbar is not None and images[-1].colorbar.ax is bar_ax
+    assert "weight" in bar_ax.get_ylabel()

@@ -356,12 +356,12 @@ def test_the_layer_of_a_scope():
 def test_draw_step_through_and_the_command_share_one_node_limit():
     import inspect
 
-    from autograd import cli
+    from nn.cli import args, graph
 
     assert inspect.signature(viz.draw).parameters["max_nodes"].default == viz.MAX_NODES
     assert inspect.signature(viz.step_through).parameters["max_nodes"].default == viz.MAX_NODES
-    parser = cli.Parser(prog="chainrule")
-    cli.add_graph_command(parser.add_subparsers())
+    parser = args.Parser(prog="chainrule")
+    graph.add_graph_command(parser.add_subparsers())
     assert parser.parse_args(["graph", "x", "x=1"]).max_nodes == viz.MAX_NODES
 
 
