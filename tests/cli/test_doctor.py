@@ -47,7 +47,7 @@ def test_doctor_reports_every_dependency_in_one_line_each_and_exits_0_here(capsy
     assert status == 0 and verdict.startswith("the core works")
     optional = {"JupyterLab"}  # an extra of its own; reported either way
     assert all(mark == "ok" for name, (mark, _) in report.items() if name not in optional), report
-    assert report["JupyterLab"][0] == "ok" or "pip install jupyterlab" in report["JupyterLab"][1]
+    assert report["JupyterLab"][0] == "ok" or "pip install 'chainrule[notebooks]'" in report["JupyterLab"][1]
     assert report["chainrule"][1].startswith(importlib.metadata.version("chainrule") + " at ")
     assert sys.executable in report["Python"][1]
     assert re.search(r"graphviz version \d", report["Graphviz dot"][1])
@@ -122,4 +122,4 @@ def test_doctor_without_pytorch_scikit_learn_or_jupyterlab_says_how_to_get_them(
     assert status == 0
     assert report["PyTorch"] == ("--", "not installed: pip install 'chainrule[torch]'")
     assert report["scikit-learn"] == ("--", "not installed: pip install 'chainrule[data]'")
-    assert report["JupyterLab"][0] == "--" and "pip install jupyterlab" in report["JupyterLab"][1]
+    assert report["JupyterLab"][0] == "--" and "pip install 'chainrule[notebooks]'" in report["JupyterLab"][1]

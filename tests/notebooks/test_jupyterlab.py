@@ -126,10 +126,11 @@ def test_each_committed_notebook_opened_untrusted_shows_all_its_pictures(chromiu
     page = _open(chromium, lab, notebook.name)
     try:
         seen = set()
-        panel = page.locator(NOTEBOOK).first
-        height = panel.evaluate("p => p.scrollHeight")
-        for y in range(0, height + 400, 400):
-            panel.evaluate(f"p => p.scrollTop = {y}")
+        panel = page.locator(f"{NOTEBOOK} .jp-WindowedPanel-outer").first  # the element that scrolls
+        for _ in range(1000):  # down the notebook: cells below the fold render as they come into view
+            at_end = panel.evaluate(
+                "p => { p.scrollTop += 400; return p.scrollTop + p.clientHeight >= p.scrollHeight - 1; }"
+            )
             page.wait_for_timeout(80)
             for info in page.evaluate(
                 f"""() => ({OUTPUT_PICTURES})(document.querySelector('{NOTEBOOK}')).map(e => {{
@@ -142,6 +143,8 @@ def test_each_committed_notebook_opened_untrusted_shows_all_its_pictures(chromiu
             ):
                 seen.add((info[0], info[1]))
                 assert info[2] and info[3] > 0, f"a picture in {notebook.name} did not load"
+            if at_end:
+                break
         errors = page.locator(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']").count()
         assert errors == 0
         assert len(seen) >= expected, f"{notebook.name}: {len(seen)} pictures shown of {expected} saved"
