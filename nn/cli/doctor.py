@@ -191,7 +191,11 @@ def _torch() -> Check:
 def _jupyterlab() -> Check:
     version = _version("jupyterlab")
     if version is None:
-        return Check("JupyterLab", False, "not installed: pip install 'chainrule[notebooks]' (to open the notebooks in a browser)")
+        return Check(
+            "JupyterLab",
+            False,
+            "not installed: pip install 'chainrule[notebooks]' (to open the notebooks in a browser)",
+        )
     return Check("JupyterLab", True, f"{version} (jupyter lab notebooks/)")
 
 
