@@ -38,6 +38,8 @@ def __getattr__(name):
 
         viz = importlib.import_module(".viz", __name__)  # `from . import viz` would ask this hook again
         return viz if name == "viz" else viz.draw
+    if name in _ops.PUBLIC:  # an op registered after import (primitive(..., export=True))
+        return _ops.PUBLIC[name]
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
