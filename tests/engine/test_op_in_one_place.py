@@ -20,7 +20,7 @@ def softplus():
 
 
 def test_one_primitive_call_registers_the_export_the_method_and_the_grammar(softplus):
-    assert ops.PUBLIC["softplus"] is softplus is extend.PUBLIC["softplus"] is ag.softplus
+    assert ops.PUBLIC["softplus"] is softplus is extend.PUBLIC["softplus"]
     x = Value(0.5)
     y = x.softplus()
     assert y.op == "softplus" and y.parents == (x,) and y.data == pytest.approx(math.log1p(math.exp(0.5)))
@@ -94,3 +94,11 @@ def test_a_registered_methods_forward_rule_is_checked_at_the_call():
     finally:
         del Value.lazy
     assert op.name == "lazy"
+
+
+def test_an_op_registered_after_import_is_an_attribute_of_autograd():
+    op = extend.primitive("late_square_op", derivative=lambda ans, x: 2.0 * x, export=True)(lambda x: x * x)
+    try:
+        assert ag.late_square_op is op
+    finally:
+        del ops.PUBLIC["late_square_op"]
