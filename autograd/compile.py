@@ -59,11 +59,12 @@ import inspect
 import keyword
 import math
 import re
+import struct
 import threading
 from collections import OrderedDict
 
-from . import ops
-from .engine import Value, constant, gc_paused, recording_comparisons, topological_order
+from . import engine, ops
+from .engine import Value, _enable_grad, constant, gc_paused, observing, topological_order
 from .functional import gradients
 
 __all__ = ["Compiled", "compile"]
@@ -99,6 +100,26 @@ def compile(  # noqa: A001 - the name the issue asks for; `autograd.compile` tak
     Note: ``from autograd import *`` brings this `compile` over Python's builtin of that name.
     """
     return Compiled(f, argnums, params, has_aux, static_argnums, batch, cache_size)
+
+
+class _TraceObserver:
+    """What a trace watches through the engine's hook: comparisons become guards; a leaf made inside
+    f is remembered (its number is this call's, so the trace cannot be reused); no_grad refuses."""
+
+    def __init__(self):
+        self.guards: list = []
+        self.made: set = set()
+        self.refused = False
+
+    def saw(self, what, node, other, result) -> None:
+        if what == "leaf":
+            self.made.add(node)
+        elif what == "no_grad":
+            self.refused = True
+        else:
+            if not (type(other) is Value or type(other) in (int, bool) or isinstance(other, float)):
+                self.refused = True  # a Fraction, a Decimal: no exact literal to check it against
+            self.guards.append((node, what, other, result))
 
 
 class _Stale(Exception):
@@ -225,6 +246,21 @@ for _name, _symbol in [
     setattr(_Sym, f"__{_name}__", _method)
     setattr(_Sym, f"__r{_name}__", _reflected)
 del _name, _symbol, _method, _reflected
+
+
+def _literal(x) -> str:
+    """A number compared with a Value, written exactly: an int as itself (Python compares a float with
+    an int exactly, 2**53 + 1 and 10**400 included), a float by its repr."""
+    if type(x) is int or type(x) is bool:
+        return repr(int(x))
+    return _float_text(float(x))
+
+
+def _differs(a: float, b: float) -> bool:
+    """Not the same float bit for bit (as far as arithmetic can tell): 0.0 and -0.0 differ, nan equals nan."""
+    if a == b:
+        return a == 0.0 and math.copysign(1.0, a) != math.copysign(1.0, b)
+    return not (a != a and b != b)
 
 
 def _float_text(x: float) -> str:
@@ -567,13 +603,11 @@ class _Body:
             self.lines.append("# guards: the branches the trace took, checked before any gradient")
         for node, op, other, result in self.t.guards:
             a = self.refs[node]
-            if op == "float":
-                test = f"{a} != {_float_text(result)}"
-                self.lines.append(
-                    f"if {'_any(' + test + ')' if np_mode else test}: raise _Stale  # float() read {result!r}"
-                )
+            if op == "float":  # detach() read the number: the same bits (sign of zero, nan) or trace again
+                test = f"{'_differs_np' if np_mode else '_differs'}({a}, {_float_text(result)})"
+                self.lines.append(f"if {'_any(' + test + ')' if np_mode else test}: raise _Stale  # read {result!r}")
                 continue
-            b = self.refs[other] if type(other) is Value else _float_text(float(other))
+            b = self.refs[other] if type(other) is Value else _literal(other)
             test = f"{a} {op} {b}"
             if np_mode:
                 check = f"not _all({test})" if result else f"_any({test})"
@@ -712,10 +746,11 @@ def _unpack(names: list, source: str) -> str:
 
 # ---- the generated function for one call shape --------------------------------------------------
 def _base_globals(np=None) -> dict:
-    g = {"total": ops.total, "inf": math.inf, "nan": math.nan, "_Stale": _Stale}
+    g = {"total": ops.total, "inf": math.inf, "nan": math.nan, "_Stale": _Stale, "_differs": _differs}
     if np is not None:
         g.update(
             {
+                "_differs_np": _differs_np_fn(np),
                 "_np": np,
                 "_all": np.all,
                 "_any": np.any,
@@ -723,6 +758,15 @@ def _base_globals(np=None) -> dict:
             }
         )
     return g
+
+
+def _differs_np_fn(np):
+    def differs(a, b):
+        a = np.asarray(a, dtype=float)
+        same = (a == b) & (np.signbit(a) == np.signbit(b))
+        return ~(same | (np.isnan(a) & np.isnan(b)))
+
+    return differs
 
 
 def _batch_totals_fn(np):
@@ -955,9 +999,16 @@ class Compiled:
                     f"params must be an iterable of Values (e.g. model.parameters()), got {type(params).__name__}"
                 )
             params = list(params)
+            seen = {}
             for i, p in enumerate(params):
                 if type(p) is not Value or p.parents:
                     raise TypeError(f"params[{i}] must be a leaf Value, got {p!r}")
+                if p in seen:
+                    raise ValueError(
+                        f"params[{seen[p]}] and params[{i}] are the same Value: list each parameter once "
+                        "(a tied parameter already gets the gradients of all its uses)"
+                    )
+                seen[p] = i
         if argnums is None:
             argnums = () if (params is not None or batch) else 0
         self._single = isinstance(argnums, int) and not isinstance(argnums, bool)
@@ -986,7 +1037,10 @@ class Compiled:
         self._cache: OrderedDict = OrderedDict()  # argument structure -> [_Entry], most recent first
         self._batch_keys: dict = {}  # batch mode: static key -> body number
         self._batch_traces: list = []
-        self._flatteners: dict = {}  # batch mode: argument structure -> its fast flattener
+        self._flatteners: OrderedDict = OrderedDict()  # batch mode: argument structure -> its flattener (LRU)
+        self._env = _env_reader(f)
+        self._batch_env = None
+        self._lock = threading.RLock()  # one call at a time: traces, caches and .grad updates
         self._batch_fns: dict = {}  # backend -> (fn, source) or, for numpy, {body: (fn, source)}
         self._source = None
         self._fname = _identifier(getattr(f, "__name__", "f").replace("<lambda>", "f")) or "f"
@@ -998,7 +1052,7 @@ class Compiled:
             ]
         except (TypeError, ValueError):
             self._arg_names = []
-        self.stats = {"calls": 0, "traces": 0, "eager": 0}
+        self.stats = {"calls": 0, "traces": 0, "eager": 0}  # eager: calls that ran without compiled code
         self.__name__ = f"compile({getattr(f, '__name__', 'f')})"
 
     @property
@@ -1009,6 +1063,10 @@ class Compiled:
         return f"<{self.__name__}: {self.stats['traces']} trace(s), {self.stats['calls']} call(s)>"
 
     def __call__(self, *args, **kwargs):
+        with self._lock:
+            return self._call(args, kwargs)
+
+    def _call(self, args, kwargs):
         self.stats["calls"] += 1
         if self._batch:
             return self._call_batch(args, kwargs)
@@ -1016,6 +1074,8 @@ class Compiled:
         try:
             key, flat = self._describe(args, kwargs, nums)
         except _Eager:
+            return self._eager(args, kwargs, nums)
+        if engine._state.anomaly is not None:  # detect_anomaly(): eager, where every node is checked
             return self._eager(args, kwargs, nums)
         entries = self._cache.get(key)
         if entries:
@@ -1055,17 +1115,18 @@ class Compiled:
         flat: list = []
         static = {i % len(args) for i in self._static}
         desc = []
+        batch = self._batch
         for i, a in enumerate(args):
-            if i in static:
-                desc.append(("static", _hashable(a)))
-            elif i in nums:
+            if i in nums:
                 if type(a) is Value:
                     raise _Eager
                 flat.append(_number(a, i))
                 desc.append("f")
-            else:
-                desc.append(_shape(a, flat))
-        key = (tuple(desc), tuple(sorted((k, _hashable(v)) for k, v in kwargs.items())))
+            elif batch and i not in static:
+                desc.append(_shape(a, flat))  # an example's numbers: inputs of the batch code
+            else:  # not differentiated: f gets it as the caller passed it, a new value traces again
+                desc.append(("static", _key(a)))
+        key = (tuple(desc), tuple(sorted((k, _key(v)) for k, v in kwargs.items())), self._env())
         return key, flat
 
     def _arg_name(self, i: int) -> str:
@@ -1097,24 +1158,27 @@ class Compiled:
             if i in nums:
                 position[i] = count
             count += _count_inputs(d)
-        guards: list = []
-        with gc_paused(), recording_comparisons(guards):
+        watch = _TraceObserver()
+        with gc_paused(), _enable_grad(), observing(watch):  # a first call inside no_grad() still traces
             result = self._f(*traced, **kwargs)
-        if None in guards:  # f entered no_grad: what it hid from the graph cannot be replayed
+        if watch.refused:  # f entered no_grad, or compared with a number we cannot write exactly
             return None
         out, aux = self._split_aux(result)
         aux_values, aux_shape = _flatten_aux(aux)
         self.stats["traces"] += 1
-        return _Trace(
+        trace = _Trace(
             out,
             inputs,
             names,
             [position[i] for i in nums],
             self._params,
-            guards,
+            watch.guards,
             aux_values,
             aux_shape,
         )
+        if any(v in watch.made for v in trace.leaves):
+            return None  # a leaf made inside f (Value(x.data), copy.copy(x)) holds this call's number
+        return trace
 
     def _split_aux(self, result):
         aux = None
@@ -1168,7 +1232,8 @@ class Compiled:
             a = args[i]
             args[i] = ops.identity(a) if type(a) is Value else Value(a)
             wrt.append(args[i])
-        out, aux = self._split_aux(self._f(*args, **kwargs))
+        with _enable_grad():
+            out, aux = self._split_aux(self._f(*args, **kwargs))
         with gc_paused():
             grads = gradients(out, wrt + self._params, as_values=as_values)
         for p, g in zip(self._params, grads[len(wrt) :]):
@@ -1197,6 +1262,15 @@ class Compiled:
         if m == 0:
             raise ValueError("a batch call needs at least one example")
         examples = list(zip(*args))
+        if engine._state.anomaly is not None:  # detect_anomaly(): eager, where every node is checked
+            return self._eager_batch(examples, kwargs)
+        env = self._env()
+        if env != self._batch_env:  # a global or closure number f reads has changed: trace again
+            self._batch_env = env
+            self._batch_keys.clear()
+            self._batch_traces.clear()
+            self._batch_fns.clear()
+            self._flatteners.clear()
         try:
             rows = self._describe_batch(examples, kwargs)
         except _Eager:
@@ -1233,6 +1307,10 @@ class Compiled:
                 flatten = self._flatteners.get(key)
                 if flatten is None:
                     flatten = self._flatteners[key] = _flattener(key[0])
+                    while len(self._flatteners) > 4 * _MAX_KEYS:
+                        self._flatteners.popitem(last=False)
+                else:
+                    self._flatteners.move_to_end(key)
             rows.append((key, flat))
         return rows
 
@@ -1257,7 +1335,6 @@ class Compiled:
             groups.setdefault(body, ([], []))
             groups[body][0].append(k)
             groups[body][1].append(flat)
-        data = [v.data for v in self._leaves_of_batch()]
         total_value, totals = 0.0, [0.0] * len(self._params)
         aux_rows = [None] * m
         with np.errstate(all="ignore"):
@@ -1270,6 +1347,7 @@ class Compiled:
                     )
                 fn, source = self._batch_fns[body]
                 n = len(indices)
+                data = [v.data for v in _batch_leaves([self._batch_traces[body]])]  # this body's own order
                 columns = list(np.array(flats, dtype=float).T) if flats[0] else []
                 values, aux, grads = fn((0, columns, n), data, [0.0] * len(self._params), 1.0 / m)
                 total_value += _batch_sum(np, values[0], n)
@@ -1301,7 +1379,8 @@ class Compiled:
         values, aux_rows = [None] * m, [None] * m
         for k in reversed(range(m)):
             ex = [_as_values(a) for a in examples[k]]
-            out, aux = self._split_aux(self._f(*ex, **kwargs))
+            with _enable_grad():
+                out, aux = self._split_aux(self._f(*ex, **kwargs))
             with gc_paused():
                 grads = gradients(out, self._params)
             for p, g in zip(self._params, grads):
@@ -1360,7 +1439,7 @@ def _shape(a, flat: list):
     if _is_real(a) and not isinstance(a, bool):
         flat.append(float(a))
         return "f"
-    return ("static", _hashable(a))
+    return ("static", _key(a))
 
 
 def _flattener(desc):
@@ -1377,7 +1456,7 @@ def _flattener(desc):
             return
         if d[0] == "static":
             statics.append(d[1])
-            checks.append(f"{expr} == _static[{len(statics) - 1}]")
+            checks.append(f"_key({expr}) == _static[{len(statics) - 1}]")
             return
         names = []
         for _ in d[1]:
@@ -1394,17 +1473,67 @@ def _flattener(desc):
     body = "\n".join(lines)
     test = " and ".join(checks[1:]) or "True"
     source = f"def flatten(ex):\n{body}\n    return ({', '.join(outs)}{',' if outs else ''}) if {test} else None\n"
-    namespace = {"_static": statics}
+    namespace = {"_static": statics, "_key": _key}
     exec(builtins.compile(source, "<autograd.compile flattener>", "exec"), namespace)  # noqa: S102 - our own source
     return namespace["flatten"]
 
 
-def _hashable(a):
+def _key(a):
+    """A cache key for an argument that is exact: floats by their bits (0.0 and -0.0 differ, a nan
+    matches itself), ints by value and type (1, 1.0 and True differ), lists and tuples item by item."""
+    t = type(a)
+    if t is float:
+        return (t, struct.pack("<d", a))
+    if t is int or t is bool or t is str or a is None:
+        return (t, a)
+    if t is list or t is tuple:
+        return (t, tuple(_key(x) for x in a))
+    if t is Value:
+        raise _Eager
+    if isinstance(a, float):
+        return (t, struct.pack("<d", a))
     try:
         hash(a)
     except TypeError:
         raise _Eager from None
-    return a
+    return (t, a)
+
+
+_MISSING = object()
+
+
+def _env_reader(f):
+    """A function reading the numbers f's code takes from its closure and its module's globals, as
+    exact keys: a trace bakes them in, so a changed one must trace again. (Numbers read by functions
+    that f calls are not seen: pass them as arguments.)"""
+    code = getattr(f, "__code__", None)
+    if code is None:
+        return lambda: ()
+    cells = f.__closure__ or ()
+    globals_ = getattr(f, "__globals__", {})
+    names = [n for n in code.co_names if n in globals_ and _is_number(globals_[n])]
+
+    def read():
+        out = []
+        for cell in cells:
+            try:
+                v = cell.cell_contents
+            except ValueError:  # an empty cell
+                continue
+            if _is_number(v):
+                out.append(_key(v))
+        for n in names:
+            v = globals_.get(n, _MISSING)
+            out.append((n, _key(v) if _is_number(v) else None))
+        return tuple(out)
+
+    return read
+
+
+def _is_number(v) -> bool:
+    import numbers
+
+    return isinstance(v, numbers.Number) and type(v) is not Value
 
 
 def _count_inputs(d) -> int:
