@@ -1059,6 +1059,11 @@ class Compiled:
     def source(self):
         return self._source
 
+    @property
+    def params(self) -> list:
+        """The parameters whose gradients each call adds into ``.grad`` (a copy of the list given)."""
+        return list(self._params)
+
     def __repr__(self) -> str:
         return f"<{self.__name__}: {self.stats['traces']} trace(s), {self.stats['calls']} call(s)>"
 
@@ -1373,14 +1378,13 @@ class Compiled:
         return value, ()
 
     def _eager_batch(self, examples, kwargs):
-        """The batch without compiled code: each example's graph, gradients scaled by 1/m."""
+        """The batch without compiled code: each example's graph, gradients scaled by 1/m (counted in stats["eager"])."""
         self.stats["eager"] += 1
         m = len(examples)
         values, aux_rows = [None] * m, [None] * m
         for k in reversed(range(m)):
-            ex = [_as_values(a) for a in examples[k]]
-            with _enable_grad():
-                out, aux = self._split_aux(self._f(*ex, **kwargs))
+            with _enable_grad():  # the example as the caller passed it: labels stay ints, targets numbers
+                out, aux = self._split_aux(self._f(*examples[k], **kwargs))
             with gc_paused():
                 grads = gradients(out, self._params)
             for p, g in zip(self._params, grads):
@@ -1589,14 +1593,3 @@ def _aux_floats(aux):
         items = [_aux_floats(a) for a in aux]
         return items if isinstance(aux, list) else tuple(items)
     return None if aux is None else float(aux)
-
-
-def _as_values(a):
-    if type(a) is Value or isinstance(a, bool):
-        return a
-    if isinstance(a, (list, tuple)):
-        items = [_as_values(x) for x in a]
-        return items if isinstance(a, list) else tuple(items)
-    if _is_real(a):
-        return Value(float(a))
-    return a
