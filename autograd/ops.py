@@ -242,12 +242,11 @@ def _softmax_terms(xs) -> list:
 
 
 def _softmax_terms_arrays(np, xs):
-    """exp(xⱼ − m) over a batch (arrays or numbers), m the largest x, 0 where m is not finite."""
+    """exp(xⱼ − m) over a batch (arrays or numbers), m the largest x (nan everywhere if m is ±inf or nan, as `_softmax_terms`)."""
     m = xs[0]
     for x in xs[1:]:
         m = np.maximum(m, x)
-    shift = np.where(np.isfinite(m), m, 0.0)
-    return m, [np.exp(x - shift) for x in xs]
+    return m, [np.exp(x - m) for x in xs]
 
 
 def _softmax_arrays_at(k: int):
