@@ -19,13 +19,18 @@ where it is not (a Python branch, a call of ``math``), the generated code calls 
 itself. The fused sums call ``total``, the summation routine eager nodes use too. So results
 equal `value_and_grad` bit for bit, and a changed rule in ops.py changes compiled code with it.
 
-Branches are never stale: comparisons of `Value`s (``x > 0``) and ``float(v)`` made while
-tracing are recorded as guards and checked on every call; a call whose numbers take another
-branch traces again (a few traces are kept per argument structure, most recent first).
-A call that hits an arithmetic error (x/0, overflow: where eager answers with IEEE inf/nan)
-or that passes `Value`s is run eagerly. What a trace cannot see, it cannot guard: reading
-``v.data`` inside ``f`` bakes the number in, and ``==`` on Values compares identity (as it
-always does); ``no_grad`` inside ``f`` makes every call eager.
+Branches are never stale: comparisons of `Value`s (``x > 0``), ``bool(v)`` and ``v.detach()``
+made while tracing are recorded as guards (through the engine's one observer hook) and checked
+on every call, numbers written exactly; a call whose numbers take another branch traces again.
+Arguments not differentiated reach ``f`` as passed and are part of the cache key, compared bit
+for bit, as are the numbers f reads from its closure and globals. A call runs eagerly (counted
+in ``stats["eager"]``) on an arithmetic error, `Value` arguments, ``no_grad`` or a leaf made
+inside ``f``, and inside ``detect_anomaly()``. docs/compile.md lists what is guarded exactly.
+
+The package, one job a module: ``trace`` (what a trace watches, the recorded graph), ``symbols``
+(an op's rule run on symbols), ``names``, ``body`` (forward, guard and backward statements),
+``emit`` (whole functions: one call, a batch loop, NumPy arrays), ``pytree`` (argument keys and
+flattening, aux), ``dispatch`` (the cache and the eager fallback).
 
 Higher order: ``compile(grad(f))`` works — the trace of ``grad(f)`` is the graph of the
 gradient, so its compiled gradient is the second derivative. Called with `Value`s (inside
