@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 
 from ..engine import Value
+from .ir import Stmt
 from .names import _OP_WORDS, _identifier, _Names, _node_base
 from .symbols import _float_text, _literal, _template
 from .trace import _Trace
@@ -84,17 +85,19 @@ class _Body:
                 else:
                     expr = f"{self.bind(prim.forward, 'f_' + _OP_WORDS.get(prim.name, prim.name))}({', '.join(args)})"
             refs[node] = name
-            self.lines.append(f"{name} = {expr}  # {prim.name}")
+            self.lines.append(Stmt(f"{name} = {expr}  # {prim.name}", (name,), _names(args)))
 
     def guards(self) -> None:
         np_mode = self.backend == "numpy"
         if self.t.guards:
-            self.lines.append("# guards: the branches the trace took, checked before any gradient")
+            self.lines.append(Stmt("# guards: the branches the trace took, checked before any gradient"))
         for node, op, other, result in self.t.guards:
             a = self.refs[node]
             if op == "float":  # detach() read the number: the same bits (sign of zero, nan) or trace again
                 test = f"{'_differs_np' if np_mode else '_differs'}({a}, {_float_text(result)})"
-                self.lines.append(f"if {'_any(' + test + ')' if np_mode else test}: raise _Stale  # read {result!r}")
+                self.lines.append(
+                    Stmt(f"if {'_any(' + test + ')' if np_mode else test}: raise _Stale  # read {result!r}", (), (a,))
+                )
                 continue
             b = self.refs[other] if type(other) is Value else _literal(other)
             test = f"{a} {op} {b}"
@@ -102,7 +105,7 @@ class _Body:
                 check = f"not _all({test})" if result else f"_any({test})"
             else:
                 check = f"not ({test})" if result else test
-            self.lines.append(f"if {check}: raise _Stale  # the trace had {test} {result}")
+            self.lines.append(Stmt(f"if {check}: raise _Stale  # the trace had {test} {result}", (), _names([a, b])))
 
     def backward(self, targets: dict) -> dict:
         """The chain rule. ``targets`` maps each node whose gradient is wanted to its kind:
@@ -120,9 +123,9 @@ class _Body:
                     if p in leads:
                         fan_in[p] = fan_in.get(p, 0) + 1
         grad = {t.out: self.seed}  # node -> the name of its gradient; None means exactly 1.0
-        lines.append("# backward: the chain rule, from the output back, last node first")
+        lines.append(Stmt("# backward: the chain rule, from the output back, last node first"))
         if t.out in targets and targets[t.out] != "fresh":
-            lines.append(self.add_into(targets[t.out], self.seed or "1.0", "", running_sum=True))
+            lines.append(self.add_into(targets[t.out], self.seed or "1.0", "", _names([self.seed]), running_sum=True))
         for node in reversed(order):
             if node not in grad or not node.parents:
                 continue
@@ -134,67 +137,76 @@ class _Body:
             partials = self._partials(node)
             for i in wanted:
                 p = parents[i]
-                text, atomic = partials[i]
+                text, atomic, reads = partials[i]
                 if text == "1.0":
-                    c = g or "1.0"
+                    c, reads = g or "1.0", _names([g])
                 elif node.primitive.masks:  # a partial of exactly 0 passes nothing, as in the one chain-rule loop
                     d = self.temp()
-                    lines.append(f"{d} = {text}  # {node.op}'s partial; 0 cuts the branch off")
+                    lines.append(Stmt(f"{d} = {text}  # {node.op}'s partial; 0 cuts the branch off", (d,), reads))
                     term = d if g is None else f"{g} * {d}"
                     if self.backend == "numpy":
                         c = f"_np.where({d} != 0.0, {term}, 0.0)"
                     else:
                         c = f"({term} if {d} != 0.0 else 0.0)"
+                    reads = _names([d, g])
                 elif g is None:
                     c = text
                 else:
                     c = f"{g} * {text if atomic else '(' + text + ')'}"
+                    reads = (*reads, *_names([g]))
                 kind = targets.get(p, "fresh")
                 why = f"  # via {refs[node]} ({node.op})"
                 if kind != "fresh":  # a parameter: add into its running sum
-                    lines.append(self.add_into(kind, c, why, running_sum=True))
+                    lines.append(self.add_into(kind, c, why, reads, running_sum=True))
                     grad.setdefault(p, kind)
                 elif p in grad:
-                    lines.append(self.add_into(grad[p], c, why))
+                    lines.append(self.add_into(grad[p], c, why, reads))
                 elif fan_in[p] == 1 and p not in targets and (c == "1.0" or _is_name(c)):
                     # its only contribution is exactly 1.0 or an existing variable: nothing to write
                     grad[p] = None if c == "1.0" else c
                 else:
                     name = self.names.fresh(f"g_{refs[p]}" if _is_name(refs[p]) else "g")
-                    lines.append(f"{name} = {c}{why}")
+                    lines.append(Stmt(f"{name} = {c}{why}", (name,), reads))
                     grad[p] = name
         return grad
 
-    def add_into(self, name: str, c: str, why: str, running_sum: bool = False) -> str:
+    def add_into(self, name: str, c: str, why: str, reads: tuple, running_sum: bool = False) -> Stmt:
         if self.backend != "numpy":
-            return f"{name} += {c}{why}"
+            return Stmt(f"{name} += {c}{why}", (name,), (name, *reads))
         # NumPy: a parameter's running sum starts at 0.0 and is summed over the batch afterwards,
         # so its first term is the sum so far; and an array may be shared by two names (g_a = b),
         # so nothing is added in place
         if running_sum and name not in self._started:
             self._started.add(name)
-            return f"{name} = {c}{why}"
-        return f"{name} = {name} + {c}{why}"
+            return Stmt(f"{name} = {c}{why}", (name,), reads)
+        return Stmt(f"{name} = {name} + {c}{why}", (name,), (name, *reads))
 
     def _partials(self, node) -> list:
-        """(text, atomic) of ∂node/∂parentᵢ for each parent, from the node's own rule."""
+        """(text, atomic, names read) of ∂node/∂parentᵢ for each parent, from the node's own rule."""
         prim = node.primitive
         args = [self.refs[p] for p in node.parents]
         ans = self.refs[node]
         _, array_derivative = self.array_rules(prim)
         templates = None if array_derivative is not None else _template(prim, len(args), "derivative")
         if templates is not None and not (self.backend == "numpy" and any(tp.branchy for tp in templates)):
-            return [(tp.render(ans, args), tp.atomic) for tp in templates]
+            reads = _names([ans, *args])
+            return [(tp.render(ans, args), tp.atomic, reads) for tp in templates]
         rule = array_derivative or prim.derivative
         d = self.temp()
         label = ("a_d_" if array_derivative else "d_") + _OP_WORDS.get(prim.name, prim.name)
-        self.lines.append(f"{d} = {self.bind(rule, label)}({', '.join([ans, *args])})  # {prim.name}'s rule")
+        call = f"{d} = {self.bind(rule, label)}({', '.join([ans, *args])})  # {prim.name}'s rule"
+        self.lines.append(Stmt(call, (d,), _names([ans, *args])))
         if len(args) == 1 and prim.arity == 1:
-            return [(d, True)]
-        return [(f"{d}[{i}]", True) for i in range(len(args))]
+            return [(d, True, (d,))]
+        return [(f"{d}[{i}]", True, (d,)) for i in range(len(args))]
 
 
 _NAME = re.compile(r"[A-Za-z_]\w*\Z")
+
+
+def _names(texts) -> tuple:
+    """The operands among ``texts`` that are variables (not literals such as 1.0 or inf, not None)."""
+    return tuple(t for t in texts if _is_name(t))
 
 
 def _is_name(text) -> bool:

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import builtins
 import math
-import re
 
 from .. import ops
-from .body import _Body, _unpack, _wrap
+from .body import _Body, _names, _unpack, _wrap
+from .ir import Stmt, live_across
 from .names import _RESERVED, _Names, _node_base
 from .signals import _Stale
 from .symbols import _differs
@@ -82,20 +82,23 @@ def _write_single(trace: _Trace, fname: str):
         f"def {fname}(_inputs, _leaves, _grads):",
         f'    """{fname}: forward and backward pass of a traced function, written out by autograd.compile."""',
     ]
+    input_names = [refs[v] for v in trace.inputs]
     pre = [
-        _unpack([refs[v] for v in trace.inputs], "_inputs"),
-        _unpack(leaf_names, "_leaves"),
-        *[f"{acc} = 0.0  # d out / d {refs[v]}, summed below" for v, acc in input_acc.items()],
+        Stmt(_unpack(input_names, "_inputs"), tuple(input_names)),
+        Stmt(_unpack(leaf_names, "_leaves"), tuple(leaf_names)),
+        *[Stmt(f"{acc} = 0.0  # d out / d {refs[v]}, summed below", (acc,)) for v, acc in input_acc.items()],
     ]
     if param_acc:
-        pre.append(
-            _unpack(
-                param_acc,
-                "_grads  # running sums of the parameters' gradients, as backward() keeps them",
-            )
-        )
-    aux = ", ".join(refs[v] for v in trace.aux_values)
-    ret = f"return ({refs[trace.out]}, ({aux}{',' if aux else ''}), ({', '.join(input_grads)}{',' if input_grads else ''}), ({', '.join(param_acc)}{',' if param_acc else ''}))"
+        unpack = _unpack(param_acc, "_grads  # running sums of the parameters' gradients, as backward() keeps them")
+        pre.append(Stmt(unpack, tuple(param_acc)))
+    aux_names = [refs[v] for v in trace.aux_values]
+    aux = ", ".join(aux_names)
+    ret = Stmt(
+        f"return ({refs[trace.out]}, ({aux}{',' if aux else ''}), ({', '.join(input_grads)}"
+        f"{',' if input_grads else ''}), ({', '.join(param_acc)}{',' if param_acc else ''}))",
+        (),
+        _names([refs[trace.out], *aux_names, *input_grads, *param_acc]),
+    )
     return _assemble(fname, head, pre, body, ret), g
 
 
@@ -107,17 +110,13 @@ def _assemble(fname: str, head, pre, body: _Body, ret) -> list:
 
     Kept ASCII: one non-ASCII character makes CPython's compile() of a large source about 3x
     slower (measured on a 10^5-node graph)."""
-    statements = [stmt for stmt in pre if stmt] + ["# forward: one line per node"] + body.lines + [ret]
+    statements = [stmt for stmt in pre if stmt.text] + [Stmt("# forward: one line per node")] + body.lines + [ret]
     if len(statements) > _CHUNK:
         return _chunked(fname, head, statements)
     lines = list(head)
     for stmt in statements:
-        lines += _wrap(stmt, "    ")
+        lines += _wrap(stmt.text, "    ")
     return ["\n".join(lines) + "\n"]
-
-
-_IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-_TARGETS = re.compile(r"^\(?([A-Za-z0-9_, ]+?),?\)? \+?= ")
 
 
 def _chunked(fname: str, head, statements: list) -> list:
@@ -125,37 +124,19 @@ def _chunked(fname: str, head, statements: list) -> list:
     its own (CPython's compile() needs ~75 bytes of memory per source byte at once). Variables
     that cross a cut travel in a list, ``_V``, one slot each."""
     chunks = [statements[i : i + _CHUNK] for i in range(0, len(statements), _CHUNK)]
-    defs, uses = [], []  # per chunk: names assigned, names read
-    for chunk in chunks:
-        d, u = set(), set()
-        for stmt in chunk:
-            code = stmt.split("  # ", 1)[0]
-            if code.startswith("#"):
-                continue
-            target = _TARGETS.match(code)
-            assigned = set(target.group(1).replace(" ", "").split(",")) - {""} if target else set()
-            read = set(_IDENT.findall(code[target.end() :] if target else code))
-            if target and "+=" in code[: target.end()]:
-                read |= assigned
-            u |= read - d  # read before this chunk assigns it
-            d |= assigned
-        defs.append(d)
-        uses.append(u)
+    live = live_across(chunks)  # read off the statements' own lists of names, never off their text
     slot: dict = {}
     parts, calls = [], []
     args = "_V, _inputs, _leaves, _grads"
     for k, chunk in enumerate(chunks):
-        earlier = set().union(*defs[:k]) if k else set()
-        later = set().union(*uses[k + 1 :]) if k + 1 < len(chunks) else set()
-        live_in = sorted(uses[k] & earlier)
-        live_out = sorted(defs[k] & later)
+        live_in, live_out = live[k]
         for name in live_in + live_out:
             slot.setdefault(name, len(slot))
         lines = [f"def _{fname}_part{k + 1}({args}):"]
         if live_in:
             lines += _wrap(f"({', '.join(live_in)},) = ({', '.join(f'_V[{slot[n]}]' for n in live_in)},)", "    ")
         for stmt in chunk:
-            lines += _wrap(stmt, "    ")
+            lines += _wrap(stmt.text, "    ")
         if live_out:
             lines += _wrap(f"({', '.join(f'_V[{slot[n]}]' for n in live_out)},) = ({', '.join(live_out)},)", "    ")
         parts.append("\n".join(lines) + "\n")
@@ -211,7 +192,7 @@ def _write_batch(traces: list, params: list, backend: str, fname: str):
         lines += _wrap(_unpack([refs[v] for v in t.inputs], "_row"), indent)
         lines.append(f"{indent}# forward")
         for stmt in body.lines:
-            lines += _wrap(stmt, indent)
+            lines += _wrap(stmt.text, indent)
         aux = ", ".join(refs[v] for v in t.aux_values)
         lines.append(f"{indent}_values.append({refs[t.out]})")
         lines.append(f"{indent}_aux.append(({aux}{',' if aux else ''}))")

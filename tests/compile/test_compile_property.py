@@ -172,3 +172,21 @@ def test_batches_equal_the_eager_mean(batch, program, rows, n):
         for p, q in zip(got_grads, grads):
             assert close(p, q), (program, p, q)
         xs = [x * 0.5 - 0.1 for x in xs]
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(programs, calls)
+def test_a_function_cut_into_parts_equals_value_and_grad(program, inputs):
+    """Cut every few statements (as a 10^5-node graph is): what crosses a cut is read off the statement list."""
+    from autograd.compile import emit
+
+    f = lambda x, y, n: run(program, x, y, n)  # noqa: E731
+    chunk = emit._CHUNK
+    emit._CHUNK = 3
+    try:
+        g = ag.compile(f, argnums=(0, 1))
+        for x, y, n, _ in inputs:
+            assert same(outcome(g, x, y, n), outcome(ag.value_and_grad(f, argnums=(0, 1)), x, y, n))
+    finally:
+        emit._CHUNK = chunk
+    assert g.source is None or "_part" in g.source or g.stats["eager"]

@@ -27,6 +27,7 @@ FLOORS = {
     "autograd.anomaly": 1,
     "autograd.compile": 2,
     "autograd.compile.signals": 2,
+    "autograd.compile.ir": 2,
     "autograd.compile.symbols": 2,
     "autograd.compile.names": 2,
     "autograd.compile.pytree": 2,
