@@ -28,6 +28,7 @@ __all__ = [
     "local_grads",
     "parameter",
     "constant",
+    "observing",
     "recording_comparisons",
     "is_tracing",
 ]
@@ -36,7 +37,7 @@ __all__ = [
 class _ThreadState(threading.local):
     no_grad_depth = 0
     anomaly = None  # an AnomalyMode while detect_anomaly() is active in this thread
-    guards = None  # a list while `autograd.compile` traces in this thread: the comparisons made
+    observer = None  # see `observing`: who watches this thread's leaves and comparisons (compile's trace)
 
 
 _state = _ThreadState()
@@ -85,8 +86,8 @@ def gc_paused():
 @contextmanager
 def no_grad():
     """Inside this block, operations record no parents: their results are leaves (like torch.no_grad)."""
-    if _state.guards is not None:  # a compile trace cannot replay what no_grad hides from the graph
-        _state.guards.append(None)
+    if _state.observer is not None:  # a compile trace cannot replay what no_grad hides from the graph
+        _state.observer.saw("no_grad", None, None, None)
     _state.no_grad_depth += 1
     _enter_mode()
     try:
@@ -97,21 +98,44 @@ def no_grad():
 
 
 @contextmanager
-def recording_comparisons(guards: list):
-    """While inside, this thread's comparisons of `Value`s, ``bool(v)`` and `detach` calls are appended to
-    ``guards`` as (node, op, other, result); a None entry means ``no_grad`` was entered. Used by
-    `autograd.compile` to learn which branches a traced function took."""
-    outer = _state.guards
-    _state.guards = guards
+def observing(observer):
+    """The one hook: while inside, this thread calls ``observer.saw(what, node, other, result)`` when
+    a comparison of Values is made (what: "<", "<=", ">", ">=", or "!=" for ``bool(v)``), ``detach``
+    reads a number ("float"), a leaf is made ("leaf": ``Value(...)``, ``copy.copy``) or ``no_grad``
+    is entered. The engine does not know who watches (`autograd.compile`'s trace does)."""
+    outer = _state.observer
+    _state.observer = observer
+    _enter_mode()  # leaves check for an observer on the slow path only
     try:
-        yield guards
+        yield observer
     finally:
-        _state.guards = outer
+        _leave_mode()
+        _state.observer = outer
+
+
+class _GuardList:
+    """An observer keeping comparisons as (node, op, other, result) in a list; None for no_grad."""
+
+    def __init__(self, guards: list):
+        self.guards = guards
+
+    def saw(self, what, node, other, result) -> None:
+        if what == "no_grad":
+            self.guards.append(None)
+        elif what != "leaf":
+            self.guards.append((node, what, other, result))
+
+
+@contextmanager
+def recording_comparisons(guards: list):
+    """`observing` with an observer that appends guards to ``guards`` (kept for older callers)."""
+    with observing(_GuardList(guards)):
+        yield guards
 
 
 def is_tracing() -> bool:
-    """True while `autograd.compile` traces a function in this thread."""
-    return _state.guards is not None
+    """True while an observer (`autograd.compile`'s trace) watches this thread."""
+    return _state.observer is not None
 
 
 def is_grad_enabled() -> bool:
@@ -345,7 +369,11 @@ class Value:
         self.grad = 0.0
         self._parents = ()
         self._op = LEAF
-        self._tag = _current_tag() or "" if _special_modes else ""
+        self._tag = ""
+        if _special_modes:
+            self._tag = _current_tag() or ""
+            if _state.observer is not None:
+                _state.observer.saw("leaf", self, None, None)
         if label:
             self.label = label
 
@@ -421,8 +449,8 @@ class Value:
         and PyTorch's for a one-element tensor: ``if loss:`` reads the number. A compile trace
         records it as a guard, like a comparison."""
         result = self.data != 0.0
-        if _state.guards is not None:
-            _state.guards.append((self, "!=", 0.0, result))
+        if _state.observer is not None:
+            _state.observer.saw("!=", self, 0.0, result)
         return result
 
     def __format__(self, spec: str) -> str:
@@ -433,26 +461,26 @@ class Value:
     # While `autograd.compile` traces, each comparison is recorded as a guard of the trace.
     def __lt__(self, other):
         result = self.data < _data_of(other)
-        if _state.guards is not None:
-            _state.guards.append((self, "<", other, result))
+        if _state.observer is not None:
+            _state.observer.saw("<", self, other, result)
         return result
 
     def __le__(self, other):
         result = self.data <= _data_of(other)
-        if _state.guards is not None:
-            _state.guards.append((self, "<=", other, result))
+        if _state.observer is not None:
+            _state.observer.saw("<=", self, other, result)
         return result
 
     def __gt__(self, other):
         result = self.data > _data_of(other)
-        if _state.guards is not None:
-            _state.guards.append((self, ">", other, result))
+        if _state.observer is not None:
+            _state.observer.saw(">", self, other, result)
         return result
 
     def __ge__(self, other):
         result = self.data >= _data_of(other)
-        if _state.guards is not None:
-            _state.guards.append((self, ">=", other, result))
+        if _state.observer is not None:
+            _state.observer.saw(">=", self, other, result)
         return result
 
     __eq__ = object.__eq__
@@ -460,8 +488,8 @@ class Value:
 
     def detach(self) -> Value:
         """A new leaf with the same data and label, cut off from this graph."""
-        if _state.guards is not None:  # a compile trace bakes this number in: record that it did
-            _state.guards.append((self, "float", None, self.data))
+        if _state.observer is not None:  # a compile trace bakes this number in: tell it
+            _state.observer.saw("float", self, None, self.data)
         return Value(self.data, self.label)
 
     def __copy__(self) -> Value:
@@ -470,6 +498,8 @@ class Value:
         for slot in Value.__slots__:
             if hasattr(self, slot):
                 setattr(v, slot, getattr(self, slot))
+        if _state.observer is not None and not v._parents:
+            _state.observer.saw("leaf", v, None, None)
         return v
 
     def __deepcopy__(self, memo) -> Value:

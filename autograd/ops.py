@@ -279,6 +279,59 @@ def _softmax_terms(xs) -> list:
     return terms
 
 
+def _softmax_terms_arrays(np, xs):
+    """exp(xⱼ − m) over a batch (arrays or numbers), m the largest x (nan everywhere if m is ±inf or nan, as `_softmax_terms`)."""
+    m = xs[0]
+    for x in xs[1:]:
+        m = np.maximum(m, x)
+    return m, [np.exp(x - m) for x in xs]
+
+
+def _softmax_arrays_at(k: int):
+    """Output k of softmax and its partials on NumPy arrays (for compile's batch="numpy")."""
+
+    def on_arrays(np):
+        def forward(*xs):
+            _, t = _softmax_terms_arrays(np, xs)
+            return t[k] / total(t)
+
+        def derivative(ans, *xs):
+            _, t = _softmax_terms_arrays(np, xs)
+            whole = total(t)
+            rest = total(t[:k] + t[k + 1 :]) / whole
+            return tuple(ans * rest if j == k else -ans * (t[j] / whole) for j in range(len(xs)))
+
+        return forward, derivative
+
+    return on_arrays
+
+
+def _log_softmax_arrays_at(k: int):
+    """Output k of log softmax and its partials on NumPy arrays: (xₖ − m) − log1p(Σ others), as the float rule."""
+
+    def on_arrays(np):
+        def forward(*xs):
+            m, t = _softmax_terms_arrays(np, xs)
+            taken = np.zeros(np.shape(m), dtype=bool)
+            rest = []
+            for x, term in zip(xs, t):  # leave out the first largest term, exactly 1
+                first = (x == m) & ~taken
+                taken = taken | first
+                rest.append(np.where(first, 0.0, term))
+            finite = np.isfinite(m)
+            plain = (xs[k] - m) - np.log(total(np.exp(x - m) for x in xs))
+            return np.where(finite, (xs[k] - np.where(finite, m, 0.0)) - np.log1p(total(rest)), plain)
+
+        def derivative(ans, *xs):
+            _, t = _softmax_terms_arrays(np, xs)
+            whole = total(t)
+            return tuple(total(t[:k] + t[k + 1 :]) / whole if j == k else -t[j] / whole for j in range(len(xs)))
+
+        return forward, derivative
+
+    return on_arrays
+
+
 def _softmax_at(i: int) -> Primitive:
     """The primitive for output i of a softmax: sᵢ = exp(xᵢ − m) / Σⱼ exp(xⱼ − m), m = max x.
 
@@ -301,7 +354,7 @@ def _softmax_at(i: int) -> Primitive:
             rest = _fsum(t[:k] + t[k + 1 :]) / total  # 1 − sₖ without cancellation
             return tuple(ans * rest if j == k else -ans * (t[j] / total) for j in range(len(xs)))
 
-        _SOFTMAX_AT.append(Primitive("softmax", forward, derivative, None))
+        _SOFTMAX_AT.append(Primitive("softmax", forward, derivative, None, on_arrays=_softmax_arrays_at(k)))
         _SOFTMAX_AT[-1]._trust()
     return _SOFTMAX_AT[i]
 
@@ -375,7 +428,7 @@ def _log_softmax_at(i: int) -> Primitive:
             total = _fsum(t)
             return tuple(_fsum(t[:k] + t[k + 1 :]) / total if j == k else -t[j] / total for j in range(len(xs)))
 
-        _LOG_SOFTMAX_AT.append(Primitive("log_softmax", forward, derivative, None))
+        _LOG_SOFTMAX_AT.append(Primitive("log_softmax", forward, derivative, None, on_arrays=_log_softmax_arrays_at(k)))
     return _LOG_SOFTMAX_AT[i]
 
 

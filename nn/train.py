@@ -91,18 +91,24 @@ def fit(
     correct = _correct_fn(name, y)
     if optimizer is None:
         optimizer = Adam(model.parameters(), lr=0.05)
-    step = None if mode is None else _compiled_step(model, loss_fn, name, mode)
+    step = None
+    if mode is not None:
+        _check_targets(loss_fn, name, y)
+        step = _compiled_step(model, loss_fn, name, mode)
     rng = rng_for(seed)
     n = len(X)
     size = n if batch_size is None else min(batch_size, n)
     order = list(range(n))
     history = {"loss": [], "accuracy": []}
+    if step is not None:
+        history["eager_batches"] = []  # per epoch: batches the compiled step ran eagerly (see compile's stats)
     bar = _progress_bar(epochs, progress)
     try:
         for _ in bar:
             if size < n:
                 rng.shuffle(order)
             total_loss, total_correct = 0.0, 0
+            eager_before = 0 if step is None else step.stats["eager"]
             for start in range(0, n, size):
                 idx = order[start : start + size]
                 targets = [y[i] for i in idx]
@@ -121,6 +127,8 @@ def fit(
                     total_correct += sum(correct(p, t) for p, t in zip(preds, targets))
             history["loss"].append(total_loss / n)
             history["accuracy"].append(None if correct is None else total_correct / n)
+            if step is not None:
+                history["eager_batches"].append(step.stats["eager"] - eager_before)
             if progress:
                 postfix = {"loss": f"{history['loss'][-1]:.4f}"}
                 if correct is not None:
@@ -128,6 +136,8 @@ def fit(
                 bar.set_postfix(postfix, refresh=False)
             for call in callbacks:
                 call(model, history)
+            if step is not None and not _same_values(step.params, model.parameters()):
+                step = _compiled_step(model, loss_fn, name, mode)  # a callback replaced a layer: trace again
     finally:
         if progress:
             bar.close()
@@ -232,6 +242,17 @@ def _compiled_step(model, loss_fn, name, mode):
 
     static = () if name in _TRACED_TARGETS else (1,)
     return autograd.compile(example_loss, params=model.parameters(), has_aux=True, static_argnums=static, batch=mode)
+
+
+def _same_values(a, b) -> bool:
+    return len(a) == len(b) and all(p is q for p, q in zip(a, b))
+
+
+def _check_targets(loss_fn, name, y) -> None:
+    """A compiled step takes mse's and hinge's targets as inputs of its trace, which the loss cannot
+    check: check them once here, with the loss itself on zero scores, as eager fit would."""
+    if name in _TRACED_TARGETS and y:
+        loss_fn([[0.0] * len(t) if isinstance(t, (list, tuple)) else 0.0 for t in y], y)
 
 
 def _check_optimizer(optimizer) -> None:

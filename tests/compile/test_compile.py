@@ -359,11 +359,11 @@ def test_numpy_missing_is_one_line_naming_the_extra(monkeypatch):
 # ---- the source ----------------------------------------------------------------------------------------
 def test_the_source_names_nodes_after_labels_and_scopes_and_comments_each_op():
     neuron = nn.Neuron(2, activation="tanh", seed=0)
-    g = ag.compile(lambda x: neuron(x), params=neuron.parameters())
-    g([1.0, 2.0])
+    g = ag.compile(lambda x0, x1: neuron([x0, x1]), argnums=(0, 1), params=neuron.parameters())
+    g(1.0, 2.0)
     src = g.source
     assert "# forward" in src and "# backward" in src
-    assert "total((w_0 * x_0, w_1 * x_1,)) + b  # dot" in src
+    assert "total((w_0 * x0, w_1 * x1,)) + b  # dot" in src
     assert "# tanh" in src and "g_w_0 += " in src
     namespace = {"total": ops.total, "_f_tanh": ops.tanh.forward}
     exec(src, namespace)  # noqa: S102 - readable and executable as it stands

@@ -1,0 +1,245 @@
+"""The statements of one trace: forward (one line per node), guards, and backward (the chain rule
+unrolled, each partial from the op's own rule), for floats ("python") or arrays over a batch ("numpy")."""
+
+from __future__ import annotations
+
+import re
+
+from ..engine import Value
+from .ir import Stmt
+from .names import _OP_WORDS, _identifier, _Names, _node_base
+from .symbols import _float_text, _literal, _template
+from .trace import _Trace
+
+
+# ---- writing the code ---------------------------------------------------------------------------
+class _Body:
+    """Writes the statements of one trace: forward, guards, backward.
+
+    backend "python": plain floats; "numpy": every node an array over the batch (parameters
+    broadcast). accumulate: parameters' gradients are running sums (`+=` onto their incoming
+    value) rather than fresh variables; seed: the name of the root's gradient, or None for 1.0.
+    """
+
+    def __init__(
+        self,
+        trace: _Trace,
+        names: _Names,
+        refs: dict,
+        globals_: dict,
+        backend: str,
+        seed,
+    ):
+        self.t = trace
+        self.names = names
+        self.refs = refs  # node -> the text that denotes its value (a name or a literal)
+        self.globals = globals_
+        self.backend = backend
+        self.seed = seed
+        self.lines: list = []
+        self._temp = 0
+        self._started: set = set()  # NumPy: running sums given their first term
+
+    # the objects the code calls are bound as globals of the generated module
+    def bind(self, obj, base: str) -> str:
+        for name, bound in self.globals.items():
+            if bound is obj:
+                return name
+        name = f"_{_identifier(base)}"
+        k = 1
+        while name in self.globals:
+            k += 1
+            name = f"_{_identifier(base)}{k}"
+        self.globals[name] = obj
+        return name
+
+    def temp(self) -> str:
+        self._temp += 1
+        return f"_d{self._temp}"
+
+    def array_rules(self, prim):
+        if self.backend != "numpy" or prim.on_arrays is None:
+            return None, None
+        return _array_rules(prim, self.globals["_np"])
+
+    def forward(self) -> None:
+        refs = self.refs
+        for node in self.t.forward_order:
+            if node in refs:
+                continue
+            if not node.parents:  # a constant: its number goes straight into the expressions
+                refs[node] = _float_text(node.data)
+                continue
+            prim = node.primitive
+            args = [refs[p] for p in node.parents]
+            name = self.names.fresh(_node_base(node))
+            array_forward, _ = self.array_rules(prim)
+            if array_forward is not None:
+                expr = f"{self.bind(array_forward, 'a_' + _OP_WORDS.get(prim.name, prim.name))}({', '.join(args)})"
+            elif prim.inline is not None:
+                expr = prim.inline(*args)
+            else:
+                template = _template(prim, len(args), "forward")
+                if template is not None and not (template.branchy and self.backend == "numpy"):
+                    expr = template.render("", args)
+                else:
+                    expr = f"{self.bind(prim.forward, 'f_' + _OP_WORDS.get(prim.name, prim.name))}({', '.join(args)})"
+            refs[node] = name
+            self.lines.append(Stmt(f"{name} = {expr}  # {prim.name}", (name,), _names(args)))
+
+    def guards(self) -> None:
+        np_mode = self.backend == "numpy"
+        if self.t.guards:
+            self.lines.append(Stmt("# guards: the branches the trace took, checked before any gradient"))
+        for node, op, other, result in self.t.guards:
+            a = self.refs[node]
+            if op == "float":  # detach() read the number: the same bits (sign of zero, nan) or trace again
+                test = f"{'_differs_np' if np_mode else '_differs'}({a}, {_float_text(result)})"
+                self.lines.append(
+                    Stmt(f"if {'_any(' + test + ')' if np_mode else test}: raise _Stale  # read {result!r}", (), (a,))
+                )
+                continue
+            b = self.refs[other] if type(other) is Value else _literal(other)
+            test = f"{a} {op} {b}"
+            if np_mode:
+                check = f"not _all({test})" if result else f"_any({test})"
+            else:
+                check = f"not ({test})" if result else test
+            self.lines.append(Stmt(f"if {check}: raise _Stale  # the trace had {test} {result}", (), _names([a, b])))
+
+    def backward(self, targets: dict) -> dict:
+        """The chain rule. ``targets`` maps each node whose gradient is wanted to its kind:
+        "fresh" (a variable of its own) or the name of an accumulator to add into."""
+        t, refs, lines = self.t, self.refs, self.lines
+        order = t.backward_order
+        leads = set()
+        for node in order:  # parents first: a node leads to a target if it is one or a parent does
+            if node in targets or any(p in leads for p in node.parents):
+                leads.add(node)
+        fan_in: dict = {}
+        for node in order:
+            if node in leads or node is t.out:
+                for p in node.parents:
+                    if p in leads:
+                        fan_in[p] = fan_in.get(p, 0) + 1
+        grad = {t.out: self.seed}  # node -> the name of its gradient; None means exactly 1.0
+        lines.append(Stmt("# backward: the chain rule, from the output back, last node first"))
+        if t.out in targets and targets[t.out] != "fresh":
+            lines.append(self.add_into(targets[t.out], self.seed or "1.0", "", _names([self.seed]), running_sum=True))
+        for node in reversed(order):
+            if node not in grad or not node.parents:
+                continue
+            g = grad[node]
+            parents = node.parents
+            wanted = [i for i, p in enumerate(parents) if p in leads]
+            if not wanted:
+                continue
+            partials = self._partials(node)
+            for i in wanted:
+                p = parents[i]
+                text, atomic, reads = partials[i]
+                if text == "1.0":
+                    c, reads = g or "1.0", _names([g])
+                elif node.primitive.masks:  # a partial of exactly 0 passes nothing, as in the one chain-rule loop
+                    d = self.temp()
+                    lines.append(Stmt(f"{d} = {text}  # {node.op}'s partial; 0 cuts the branch off", (d,), reads))
+                    term = d if g is None else f"{g} * {d}"
+                    if self.backend == "numpy":
+                        c = f"_np.where({d} != 0.0, {term}, 0.0)"
+                    else:
+                        c = f"({term} if {d} != 0.0 else 0.0)"
+                    reads = _names([d, g])
+                elif g is None:
+                    c = text
+                else:
+                    c = f"{g} * {text if atomic else '(' + text + ')'}"
+                    reads = (*reads, *_names([g]))
+                kind = targets.get(p, "fresh")
+                why = f"  # via {refs[node]} ({node.op})"
+                if kind != "fresh":  # a parameter: add into its running sum
+                    lines.append(self.add_into(kind, c, why, reads, running_sum=True))
+                    grad.setdefault(p, kind)
+                elif p in grad:
+                    lines.append(self.add_into(grad[p], c, why, reads))
+                elif fan_in[p] == 1 and p not in targets and (c == "1.0" or _is_name(c)):
+                    # its only contribution is exactly 1.0 or an existing variable: nothing to write
+                    grad[p] = None if c == "1.0" else c
+                else:
+                    name = self.names.fresh(f"g_{refs[p]}" if _is_name(refs[p]) else "g")
+                    lines.append(Stmt(f"{name} = {c}{why}", (name,), reads))
+                    grad[p] = name
+        return grad
+
+    def add_into(self, name: str, c: str, why: str, reads: tuple, running_sum: bool = False) -> Stmt:
+        if self.backend != "numpy":
+            return Stmt(f"{name} += {c}{why}", (name,), (name, *reads))
+        # NumPy: a parameter's running sum starts at 0.0 and is summed over the batch afterwards,
+        # so its first term is the sum so far; and an array may be shared by two names (g_a = b),
+        # so nothing is added in place
+        if running_sum and name not in self._started:
+            self._started.add(name)
+            return Stmt(f"{name} = {c}{why}", (name,), reads)
+        return Stmt(f"{name} = {name} + {c}{why}", (name,), (name, *reads))
+
+    def _partials(self, node) -> list:
+        """(text, atomic, names read) of ∂node/∂parentᵢ for each parent, from the node's own rule."""
+        prim = node.primitive
+        args = [self.refs[p] for p in node.parents]
+        ans = self.refs[node]
+        _, array_derivative = self.array_rules(prim)
+        templates = None if array_derivative is not None else _template(prim, len(args), "derivative")
+        if templates is not None and not (self.backend == "numpy" and any(tp.branchy for tp in templates)):
+            reads = _names([ans, *args])
+            return [(tp.render(ans, args), tp.atomic, reads) for tp in templates]
+        rule = array_derivative or prim.derivative
+        d = self.temp()
+        label = ("a_d_" if array_derivative else "d_") + _OP_WORDS.get(prim.name, prim.name)
+        call = f"{d} = {self.bind(rule, label)}({', '.join([ans, *args])})  # {prim.name}'s rule"
+        self.lines.append(Stmt(call, (d,), _names([ans, *args])))
+        if len(args) == 1 and prim.arity == 1:
+            return [(d, True, (d,))]
+        return [(f"{d}[{i}]", True, (d,)) for i in range(len(args))]
+
+
+_NAME = re.compile(r"[A-Za-z_]\w*\Z")
+
+
+def _names(texts) -> tuple:
+    """The operands among ``texts`` that are variables (not literals such as 1.0 or inf, not None)."""
+    return tuple(t for t in texts if _is_name(t))
+
+
+def _is_name(text) -> bool:
+    return text is not None and bool(_NAME.match(text)) and text not in ("inf", "nan")
+
+
+_array_cache: dict = {}
+
+
+def _array_rules(prim, np):
+    if prim not in _array_cache:
+        _array_cache[prim] = prim.on_arrays(np)
+    return _array_cache[prim]
+
+
+def _wrap(line: str, indent: str, width: int = 100) -> list:
+    """A long statement broken after commas (every comma we write sits inside brackets)."""
+    if not line:
+        return []
+    code, hash_, comment = line.partition("  # ")
+    if len(indent) + len(code) <= width or ", " not in code or line.startswith("#"):
+        return [indent + line]
+    pieces = code.split(", ")
+    out, current = [], indent + pieces[0]
+    for piece in pieces[1:]:
+        if len(current) + 2 + len(piece) > width:
+            out.append(current + ",")
+            current = indent + "    " + piece
+        else:
+            current += ", " + piece
+    out.append(current + (hash_ + comment if hash_ else ""))
+    return out
+
+
+def _unpack(names: list, source: str) -> str:
+    return f"({', '.join(names)},) = {source}" if names else ""

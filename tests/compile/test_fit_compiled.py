@@ -1,0 +1,83 @@
+"""nn.fit(compile=...) trains as eager fit does: per-batch fallbacks, targets checked, re-traces (issue 19.3)."""
+
+import random
+
+import pytest
+
+import autograd as ag
+import nn
+
+pytest.importorskip("numpy")
+MODES = [True, "numpy"]
+
+
+def data(n=40, seed=0):
+    rng = random.Random(seed)
+    return [[rng.uniform(-1, 1) for _ in range(3)] for _ in range(n)], rng
+
+
+def fit(mode, make, X, y, loss, **kw):
+    return nn.fit(make(), X, y, loss=loss, epochs=2, compile=mode, progress=False, **kw)
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_cross_entropy_with_20_classes_falls_back_per_batch_and_trains_as_eager(mode):
+    X, _ = data()
+    y = [i % 20 for i in range(40)]
+    make = lambda: nn.MLP(3, [8, 20], seed=0)  # noqa: E731
+    got, want = fit(mode, make, X, y, "cross_entropy"), fit(False, make, X, y, "cross_entropy")
+    assert got["loss"] == pytest.approx(want["loss"], rel=1e-12)
+    assert sum(got["eager_batches"]) >= 1  # more classes than traces kept: counted where a user sees it
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_bce_with_many_soft_targets_trains_as_eager(mode):
+    X, rng = data()
+    y = [rng.random() for _ in range(40)]
+    make = lambda: nn.MLP(3, [4, 1], seed=0, output_activation="sigmoid")  # noqa: E731
+    got, want = fit(mode, make, X, y, "bce"), fit(False, make, X, y, "bce")
+    assert got["loss"] == pytest.approx(want["loss"], rel=1e-12)
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_a_branching_registered_activation_trains_as_eager(mode):
+    nn.activations.register("leaky_for_fit_test", lambda z: z if z > 0 else 0.1 * z)
+    X, _ = data()
+    y = [float(i % 2) for i in range(40)]
+    make = lambda: nn.MLP(3, [4, 1], seed=0, activation="leaky_for_fit_test", output_activation="linear")  # noqa: E731
+    got, want = fit(mode, make, X, y, "mse"), fit(False, make, X, y, "mse")
+    assert got["loss"] == pytest.approx(want["loss"], rel=1e-12)
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_hinge_targets_are_checked_as_eager_checks_them(mode):
+    X, _ = data()
+    make = lambda: nn.MLP(3, [4, 1], seed=0, output_activation="linear")  # noqa: E731
+    with pytest.raises(ValueError, match="hinge targets must be -1 or"):
+        fit(mode, make, X, [0.5] * 40, "hinge")
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_a_callback_replacing_a_layer_trains_the_new_one(mode):
+    X, _ = data()
+    y = [float(i % 2) for i in range(40)]
+
+    def replace(model, history):
+        if len(history["loss"]) == 1:
+            model.layers[-1] = nn.Layer(4, 1, "linear", seed=3)
+
+    make = lambda: nn.MLP(3, [4, 1], seed=0, output_activation="linear")  # noqa: E731
+    got = nn.fit(make(), X, y, loss="mse", epochs=3, compile=mode, progress=False, callback=replace)
+    want = nn.fit(make(), X, y, loss="mse", epochs=3, compile=False, progress=False, callback=replace)
+    assert got["loss"] == pytest.approx(want["loss"], rel=1e-12)
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_fit_stops_under_detect_anomaly_as_eager_does(mode):
+    X, _ = data()
+    y = [float(i % 2) for i in range(40)]
+    model = nn.MLP(3, [4, 1], seed=0, output_activation="linear")
+    for p in model.parameters():
+        p.data = 1e200  # the squared error overflows to inf
+    with ag.detect_anomaly(), pytest.raises(FloatingPointError):
+        nn.fit(model, X, y, loss="mse", epochs=1, compile=mode, progress=False)
