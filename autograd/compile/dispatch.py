@@ -9,7 +9,10 @@ from collections import OrderedDict
 from .. import engine, ops
 from ..engine import Value, _enable_grad, constant, gc_paused, observing
 from ..functional import gradients
+from .arrays import write_lifted
 from .emit import _batch_leaves, _build, _numpy, _write_batch, _write_single
+from .ir import program
+from .lift import lift
 from .names import _identifier
 from .pytree import (
     _aux_floats,
@@ -367,8 +370,16 @@ class Compiled:
         """(key, numbers) of each example; examples shaped like the one before take a fast path."""
         rows = []
         key = flatten = None
+        kw = tuple(sorted((k, _key(v)) for k, v in kwargs.items()))
         for ex in examples:
             flat = flatten(ex) if flatten is not None else None
+            if flat is None:  # another key of this call's keywords? (examples of several classes alternate)
+                for other_key, other in reversed(self._flatteners.items()):
+                    if other is not flatten and other_key[1] == kw:
+                        flat = other(ex)
+                        if flat is not None:
+                            key, flatten = other_key, other
+                            break
             if flat is None:
                 key, flat = self._describe(ex, kwargs, ())
                 flatten = self._flatteners.get(key)
@@ -394,7 +405,10 @@ class Compiled:
         self._source = source
         return self._batch_result(values[::-1], aux[::-1], [body for body, _ in keyed], m)
 
-    def _run_numpy(self, keyed, m):
+    def _run_numpy(self, keyed, m, theta=None):
+        """The batch as NumPy arrays, one call per body (examples grouped by static key). With
+        ``theta`` (the params' numbers as one array) the params' Values are neither read nor
+        written: the gradient comes back as an array, params order."""
         np = _numpy()
         groups: dict = {}
         for k in reversed(range(m)):  # last example first, the order backward() adds them in
@@ -402,29 +416,77 @@ class Compiled:
             groups.setdefault(body, ([], []))
             groups[body][0].append(k)
             groups[body][1].append(flat)
-        total_value, totals = 0.0, [0.0] * len(self._params)
+        leaves, param_pos, from_theta = self._union_leaves(np)
+        if theta is None:
+            L = np.array([v.data for v in leaves], dtype=float)
+        else:
+            L = np.empty(len(leaves))
+            L[from_theta[0]] = theta[from_theta[1]]
+            if from_theta[2]:
+                L[from_theta[2]] = [leaves[j].data for j in from_theta[2]]
+        G_all = np.zeros(len(leaves))
+        total_value, totals = 0.0, None
         aux_rows = [None] * m
         with np.errstate(all="ignore"):
             for body, (indices, flats) in groups.items():
                 if body not in self._batch_fns:
-                    source, globals_ = _write_batch([self._batch_traces[body]], self._params, "numpy", self._fname)
-                    self._batch_fns[body] = (
-                        _build([source], globals_, self._fname),
-                        source,
-                    )
-                fn, source = self._batch_fns[body]
+                    self._batch_fns[body] = self._write_numpy(self._batch_traces[body], np)
+                fn, source, lifted, idx = self._batch_fns[body]
                 n = len(indices)
-                data = [v.data for v in _batch_leaves([self._batch_traces[body]])]  # this body's own order
-                columns = list(np.array(flats, dtype=float).T) if flats[0] else []
-                values, aux, grads = fn((0, columns, n), data, [0.0] * len(self._params), 1.0 / m)
+                if lifted:  # layers as matrices: the inputs as one (inputs, batch) array, parameters in one array
+                    X = np.array(flats, dtype=float).T if flats[0] else np.empty((0, n))
+                    value, aux_b, G = fn(X, n, L[idx], 1.0 / m)
+                    G_all[idx] += G
+                    values, aux = [value], [aux_b]
+                else:
+                    data = L[idx].tolist()
+                    columns = list(np.array(flats, dtype=float).T) if flats[0] else []
+                    values, aux, grads = fn((0, columns, n), data, [0.0] * len(self._params), 1.0 / m)
+                    totals = grads if totals is None else [t + g for t, g in zip(totals, grads)]
                 total_value += _batch_sum(np, values[0], n)
-                totals = [t + g for t, g in zip(totals, grads)]
                 for j, k in enumerate(indices):
                     aux_rows[k] = tuple(float(a[j]) if isinstance(a, np.ndarray) else float(a) for a in aux[0])
                 self._source = source
-        for p, g in zip(self._params, totals):
+        grad = np.array([G_all[j] if j is not None else 0.0 for j in param_pos]) if param_pos else np.zeros(0)
+        if totals is not None:
+            grad = grad + np.array(totals, dtype=float)
+        result = self._batch_result([total_value], aux_rows, [body for body, _ in keyed], m)
+        if theta is not None:
+            return result, grad
+        for p, g in zip(self._params, grad.tolist()):
             p.grad += g
-        return self._batch_result([total_value], aux_rows, [body for body, _ in keyed], m)
+        return result
+
+    def _union_leaves(self, np):
+        """Every body's leaves once; each param's position among them; and how to fill them from
+        theta (positions, theta indices, positions of leaves that are not params)."""
+        if "union" not in self._batch_fns:
+            leaves = self._leaves_of_batch()
+            where = {id(v): j for j, v in enumerate(leaves)}
+            param_pos = [where.get(id(p)) for p in self._params]
+            pairs = [(j, i) for i, j in enumerate(param_pos) if j is not None]
+            is_param = {j for j, _ in pairs}
+            fill = (
+                np.array([j for j, _ in pairs], dtype=np.intp),
+                np.array([i for _, i in pairs], dtype=np.intp),
+                [j for j in range(len(leaves)) if j not in is_param],
+            )
+            self._batch_fns["union"] = (leaves, param_pos, fill)
+        return self._batch_fns["union"]
+
+    def _write_numpy(self, trace, np):
+        """(fn, source, lifted, idx) for one body: its layers as matrices where `lift` finds layers,
+        else one array per node; idx: the positions of the body's leaves among every body's."""
+        leaves = self._union_leaves(np)[0]
+        where = {id(v): j for j, v in enumerate(leaves)}
+        idx = np.array([where[id(v)] for v in _batch_leaves([trace])], dtype=np.intp)
+        prog = program(trace)
+        found = lift(prog)
+        if found is not None:
+            source, globals_ = write_lifted(prog, found, self._params, self._fname, np)
+            return _build([source], globals_, self._fname), source, True, idx
+        source, globals_ = _write_batch([trace], self._params, "numpy", self._fname)
+        return _build([source], globals_, self._fname), source, False, idx
 
     def _leaves_of_batch(self) -> list:
         if "leaves" not in self._batch_fns:

@@ -31,3 +31,84 @@ def live_across(chunks: list) -> list:
         later = set().union(*uses[k + 1 :])
         out.append((sorted(uses[k] & earlier), sorted(defs[k] & later)))
     return out
+
+
+# ---- the program of one trace: equations and guards ---------------------------------------------
+class Var(NamedTuple):
+    """A variable of a program: its number (an index into ``Program.nodes``)."""
+
+    n: int
+
+
+class Lit(NamedTuple):
+    """A literal input of an equation (a constant's number) or of a guard (an exact int or float)."""
+
+    value: object
+
+
+class Eqn(NamedTuple):
+    """``out = prim(*inputs)``: one node of the traced graph (inputs are `Var`s or `Lit`s)."""
+
+    out: Var
+    prim: object
+    inputs: tuple
+
+
+class Guard(NamedTuple):
+    """A branch the trace took: ``var op other`` was ``expected`` ("float": var's number read
+    by ``detach()``; ``expected`` is then that number, to be matched bit for bit)."""
+
+    var: Var
+    op: str
+    other: object  # a Var or a Lit
+    expected: object
+
+
+class Program(NamedTuple):
+    """A trace as data, in the spirit of a jaxpr: what it reads, its equations in forward order,
+    its guards, and which variables are its value and its aux outputs.
+
+    ``nodes[v.n]`` is the traced `Value` behind each variable (for its label and scope only:
+    the emitters write names from them, never numbers)."""
+
+    nodes: list
+    inputs: list  # Vars, in flattened argument order
+    leaves: list  # Vars read at every call (parameters, Values of closures)
+    eqns: list
+    guards: list
+    out: object  # a Var, or a Lit when f returned a constant
+    aux: list
+
+
+def program(trace) -> Program:
+    """The equations and guards of a recorded trace (`trace._Trace`)."""
+    from ..engine import Value
+
+    number: dict = {}
+    nodes: list = []
+
+    def var(node) -> Var:
+        if node not in number:
+            number[node] = len(nodes)
+            nodes.append(node)
+        return Var(number[node])
+
+    inputs = [var(v) for v in trace.inputs]
+    leaves = [var(v) for v in trace.leaves]
+    known = set(trace.inputs) | set(trace.leaves)
+
+    def atom(node):
+        if node in known or node.parents:
+            return var(node)
+        return Lit(node.data)  # a constant: its number is part of the equation
+
+    eqns = []
+    for node in trace.forward_order:
+        if node.parents:
+            ins = tuple(atom(p) for p in node.parents)
+            eqns.append(Eqn(var(node), node.primitive, ins))
+    guards = []
+    for node, op, other, result in trace.guards:
+        rhs = atom(other) if type(other) is Value else Lit(other)
+        guards.append(Guard(atom(node), op, rhs, result))
+    return Program(nodes, inputs, leaves, eqns, guards, atom(trace.out), [atom(v) for v in trace.aux_values])

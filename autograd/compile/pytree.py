@@ -70,7 +70,9 @@ def _flattener(desc):
 
     walk(("tuple", desc), "ex")
     body = "\n".join(lines)
-    test = " and ".join(checks[1:]) or "True"
+    checks = checks[1:]
+    statics_first = [c for c in checks if c.startswith("_key(")] + [c for c in checks if not c.startswith("_key(")]
+    test = " and ".join(statics_first) or "True"  # a static that differs (a class label) fails first
     source = f"def flatten(ex):\n{body}\n    return ({', '.join(outs)}{',' if outs else ''}) if {test} else None\n"
     namespace = {"_static": statics, "_key": _key}
     exec(builtins.compile(source, "<autograd.compile flattener>", "exec"), namespace)  # noqa: S102 - our own source

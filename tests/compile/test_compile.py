@@ -437,8 +437,12 @@ def test_fit_compiled_trains_exactly_as_eager(loss, opt):
         runs[mode] = (history, [p.data for p in model.parameters()])
     eager_history, eager_weights = runs.pop(False)
     for mode, (history, weights) in runs.items():
-        assert history["loss"] == pytest.approx(eager_history["loss"], rel=1e-10)
-        assert weights == pytest.approx(eager_weights, rel=1e-9, abs=1e-12)
+        # NumPy's layers as matrices add a batch's gradients in the matrix product's order, not
+        # backward()'s: 1e-16 apart per step, which Adam's division by sqrt(v) can grow to 2e-10
+        # in four epochs (measured); the Python loop adds in backward()'s order, bit for bit
+        rel = 1e-8 if mode == "numpy" else 1e-10
+        assert history["loss"] == pytest.approx(eager_history["loss"], rel=rel)
+        assert weights == pytest.approx(eager_weights, rel=rel, abs=1e-12)
         if mode is True:  # the same sums in the same order as backward: the very same weights
             assert weights == eager_weights and history["accuracy"] == eager_history["accuracy"]
         # (NumPy sums a batch in its own order: an output of 5.6e-18 can come out 0.0 and flip a

@@ -34,6 +34,8 @@ FLOORS = {
     "autograd.compile.trace": 2,
     "autograd.compile.body": 2,
     "autograd.compile.emit": 2,
+    "autograd.compile.lift": 2,
+    "autograd.compile.arrays": 2,
     "autograd.compile.dispatch": 2,
     "autograd.viz": 2,
     "autograd.viz.style": 2,
