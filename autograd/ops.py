@@ -435,14 +435,76 @@ def _log_softmax_at(i: int) -> Primitive:
 _LOG_SOFTMAX_AT: list = []
 
 
+def _class_of(label, n: int) -> int:
+    """The class a label Value (or number) holds: an integral number in [0, n), else one clear line."""
+    x = label.data if type(label) is Value else label
+    if not (x == x and x - int(x) == 0.0 and 0 <= x < n):  # nan, a fraction, out of range
+        raise ValueError(f"log_softmax() label must hold an integer class in [0, {n}), got {x!r}")
+    return int(x)
+
+
+def _labelled_forward(label, *xs):
+    """log_softmax(xs)[label], the label an input of the node (so one trace serves every class)."""
+    return _log_softmax_at(_class_of(label, len(xs))).forward(*xs)
+
+
+def _labelled_derivative(ans, label, *xs):
+    """0 for the label (a class id, not a quantity), then log_softmax's partials at that class."""
+    return (0.0, *_log_softmax_at(_class_of(label, len(xs))).derivative(ans, *xs))
+
+
+def _labelled_arrays(np):
+    """The same over a batch: rows xs (one array per class), labels one per column."""
+
+    def parts(label, xs):
+        Z = np.array(np.broadcast_arrays(*xs), dtype=float)  # (classes, batch)
+        cols = np.arange(Z.shape[1])
+        k = np.asarray(label, dtype=float)
+        if not (np.all(k == np.floor(k)) and np.all((k >= 0) & (k < len(xs)))):
+            raise ValueError(f"log_softmax() label must hold an integer class in [0, {len(xs)})")
+        k = np.broadcast_to(k, cols.shape).astype(np.intp)
+        m = Z.max(axis=0)
+        return Z, cols, k, m, np.isfinite(m), np.exp(Z - m)  # exp(x − m): nan where m is ±inf, as the float rule
+
+    def forward(label, *xs):
+        Z, cols, k, m, finite, T = parts(label, xs)
+        rest = T.copy()
+        rest[Z.argmax(axis=0), cols] = 0.0  # the first largest term, exactly 1, is the 1 of log1p
+        picked = Z[k, cols]
+        plain = (picked - m) - np.log(T.sum(axis=0))
+        return np.where(finite, (picked - np.where(finite, m, 0.0)) - np.log1p(rest.sum(axis=0)), plain)
+
+    def derivative(ans, label, *xs):
+        Z, cols, k, m, finite, T = parts(label, xs)
+        whole = T.sum(axis=0)
+        D = -T / whole
+        others = T.copy()
+        others[k, cols] = 0.0
+        D[k, cols] = others.sum(axis=0) / whole  # 1 − s_k summed from the other terms, as the float rule
+        return (0.0, *D)
+
+    return forward, derivative
+
+
+_log_softmax_labelled = Primitive(
+    "log_softmax", _labelled_forward, _labelled_derivative, None, on_arrays=_labelled_arrays
+)
+
+
 @_exported
 def log_softmax(values, index=None):
     """xᵢ − logsumexp(x) for each i (a list), or for i = ``index`` only (one node): the log of
-    softmax without its underflow, exact at the largest input. Cross-entropy is −log_softmax(z)[y]."""
+    softmax without its underflow, exact at the largest input. Cross-entropy is −log_softmax(z)[y].
+
+    ``index`` may be a `Value` holding the class (its gradient is 0): the node then reads the class
+    at run time, so `compile` traces one graph for every label."""
     values = _as_sequence(values, "log_softmax")
     if not values:
         raise ValueError("log_softmax() of no values")
     n = len(values)
+    if type(index) is Value:  # a label the graph reads (compile traces it as an input: one trace for every class)
+        _class_of(index, n)
+        return _log_softmax_labelled(index, *values)
     if index is not None and (isinstance(index, bool) or not isinstance(index, int) or not -n <= index < n):
         raise ValueError(f"log_softmax() index must be an int in [0, {n}), got {index!r}")
     wanted = range(n) if index is None else [index % n]

@@ -196,7 +196,9 @@ def _target(y, where: str, traceable: bool = False):
     raise TypeError(f"{where}() targets must be numbers, got {type(y).__name__}")
 
 
-def _label(label, k: int, i: int) -> int:
+def _label(label, k: int, i: int):
+    if type(label) is Value:  # a label the graph reads (a compiled step traces it): log_softmax checks it
+        return label
     if isinstance(label, bool) or not isinstance(label, numbers.Real):
         raise ValueError(f"cross_entropy label {i} must be an integer class id, got {label!r}")
     if not isinstance(label, numbers.Integral):

@@ -46,6 +46,13 @@ class Optimizer:
     def step(self) -> None:
         raise NotImplementedError
 
+    def step_arrays(self, theta, grad) -> None:
+        """The same step on NumPy arrays: ``theta`` (the parameters' numbers, in ``params`` order)
+        is updated in place from ``grad``, bit for bit as `step` would update the Values. `fit`
+        uses it to keep parameters in one array while it trains with compile="numpy"; the state
+        (momentum, Adam's moments and step count) is one, whichever of the two steps ran."""
+        raise NotImplementedError
+
     def __repr__(self) -> str:
         return f"{type(self).__name__}({len(self.params)} parameters, lr={self.lr})"
 
@@ -69,12 +76,20 @@ class SGD(Optimizer):
             for p in self.params:
                 p.data -= lr * p.grad
             return
-        velocity = self._velocity
+        velocity = self._velocity = _as_list(self._velocity)
         for i, p in enumerate(self.params):
             g = p.grad + wd * p.data
             v = mu * velocity[i] + g
             velocity[i] = v
             p.data -= lr * v
+
+    def step_arrays(self, theta, grad) -> None:
+        lr, mu, wd = self.lr, self.momentum, self.weight_decay
+        if mu == 0.0 and wd == 0.0:
+            theta -= lr * grad
+            return
+        self._velocity = v = mu * _as_array(self._velocity) + (grad + wd * theta)
+        theta -= lr * v
 
 
 class Adam(Optimizer):
@@ -100,12 +115,39 @@ class Adam(Optimizer):
         beta1, beta2 = self.betas
         c1 = 1.0 - beta1**self.t
         c2 = 1.0 - beta2**self.t
+        self._m, self._v = _as_list(self._m), _as_list(self._v)
         lr, eps, ms, vs = self.lr, self.eps, self._m, self._v
         for i, p in enumerate(self.params):
             g = p.grad
             m = ms[i] = beta1 * ms[i] + (1.0 - beta1) * g
             v = vs[i] = beta2 * vs[i] + (1.0 - beta2) * g * g
             p.data -= lr * (m / c1) / (math.sqrt(v / c2) + eps)
+
+    def step_arrays(self, theta, grad) -> None:
+        np = _numpy()
+        self.t += 1
+        beta1, beta2 = self.betas
+        c1 = 1.0 - beta1**self.t
+        c2 = 1.0 - beta2**self.t
+        m = self._m = beta1 * _as_array(self._m) + (1.0 - beta1) * grad
+        v = self._v = beta2 * _as_array(self._v) + (1.0 - beta2) * grad * grad
+        theta -= self.lr * (m / c1) / (np.sqrt(v / c2) + self.eps)
+
+
+def _numpy():
+    from autograd.extras import require
+
+    return require("numpy", "Optimizer.step_arrays")
+
+
+def _as_array(state):
+    """Optimiser state as an array (it is a list after `step`)."""
+    return state if type(state) is not list else _numpy().array(state, dtype=float)
+
+
+def _as_list(state) -> list:
+    """Optimiser state as a list of floats (it is an array after `step_arrays`)."""
+    return state if type(state) is list else state.tolist()
 
 
 def _named(p) -> str:

@@ -29,7 +29,9 @@ SHADE_MEANING = {
 
 
 _COMPILE_MODES = {False: None, "off": None, True: "python", "python": "python", "numpy": "numpy"}
-_TRACED_TARGETS = ("mse", "hinge")  # linear in their targets: one trace serves every target value
+# targets the compiled step takes as inputs of its one trace (class labels as numbers the graph reads):
+# other losses' targets (bce's) are static, one trace per distinct target
+_TRACED_TARGETS = ("mse", "hinge", "cross_entropy")
 
 
 def fit(
@@ -93,15 +95,18 @@ def fit(
         optimizer = Adam(model.parameters(), lr=0.05)
     step = None
     if mode is not None:
-        _check_targets(loss_fn, name, y)
+        _check_targets(model, X, loss_fn, name, y)
         step = _compiled_step(model, loss_fn, name, mode)
     rng = rng_for(seed)
     n = len(X)
     size = n if batch_size is None else min(batch_size, n)
     order = list(range(n))
+    # the compiled step reads class labels as numbers of its trace (floats, as its inputs are)
+    y_step = [float(t) for t in y] if step is not None and name == "cross_entropy" else y
     history = {"loss": [], "accuracy": []}
     if step is not None:
         history["eager_batches"] = []  # per epoch: batches the compiled step ran eagerly (see compile's stats)
+    arrays = _ParamArrays.for_step(step, optimizer, mode)
     bar = _progress_bar(epochs, progress)
     try:
         for _ in bar:
@@ -118,10 +123,15 @@ def fit(
                     optimizer.zero_grad()
                     J.backward()
                     loss_value = J.data
+                elif arrays is not None:  # the parameters stay in one array while the epoch runs
+                    xs, ts = [X[i] for i in idx], [y_step[i] for i in idx]
+                    (loss_value, preds), arrays.grad = step.batch_arrays(arrays.theta, xs, ts)
+                    optimizer.step_arrays(arrays.theta, arrays.grad)
                 else:
                     optimizer.zero_grad()
-                    (loss_value, preds), _ = step([X[i] for i in idx], targets)
-                optimizer.step()
+                    (loss_value, preds), _ = step([X[i] for i in idx], [y_step[i] for i in idx])
+                if arrays is None:
+                    optimizer.step()
                 total_loss += loss_value * len(idx)
                 if correct is not None:
                     total_correct += sum(correct(p, t) for p, t in zip(preds, targets))
@@ -134,14 +144,51 @@ def fit(
                 if correct is not None:
                     postfix["acc"] = f"{history['accuracy'][-1]:.3f}"
                 bar.set_postfix(postfix, refresh=False)
+            if callbacks and arrays is not None:
+                arrays.write_back()  # a callback sees the current weights and the last batch's gradients
             for call in callbacks:
                 call(model, history)
             if step is not None and not _same_values(step.params, model.parameters()):
                 step = _compiled_step(model, loss_fn, name, mode)  # a callback replaced a layer: trace again
+                arrays = _ParamArrays.for_step(step, optimizer, mode)
+            elif callbacks and arrays is not None:
+                arrays.read()  # a callback may have changed a weight
     finally:
+        if arrays is not None:
+            arrays.write_back()  # also when a batch raised or the user interrupted
         if progress:
             bar.close()
     return history
+
+
+class _ParamArrays:
+    """The parameters' numbers (``theta``) and last gradients as arrays while `fit` trains with
+    compile="numpy": the optimiser steps the array (``step_arrays``), and the model's `Value`s are
+    written at the end of fit and before any callback, so whoever reads them sees current weights."""
+
+    def __init__(self, params):
+        import numpy
+
+        self.params = params
+        self.theta = numpy.array([p.data for p in params], dtype=float)
+        self.grad = numpy.array([p.grad for p in params], dtype=float)
+
+    @classmethod
+    def for_step(cls, step, optimizer, mode):
+        """Arrays for a NumPy step whose optimiser steps arrays over the very same parameters, else None."""
+        if mode != "numpy" or step is None or not hasattr(optimizer, "step_arrays"):
+            return None
+        if not _same_values(optimizer.params, step.params):
+            return None  # the optimiser covers other parameters, or another order: step the Values
+        return cls(step.params)
+
+    def read(self) -> None:
+        self.theta[:] = [p.data for p in self.params]
+
+    def write_back(self) -> None:
+        for p, x, g in zip(self.params, self.theta.tolist(), self.grad.tolist()):
+            p.data = x
+            p.grad = g
 
 
 def accuracy(model, X, y, loss="auto") -> float:
@@ -248,10 +295,15 @@ def _same_values(a, b) -> bool:
     return len(a) == len(b) and all(p is q for p, q in zip(a, b))
 
 
-def _check_targets(loss_fn, name, y) -> None:
-    """A compiled step takes mse's and hinge's targets as inputs of its trace, which the loss cannot
-    check: check them once here, with the loss itself on zero scores, as eager fit would."""
-    if name in _TRACED_TARGETS and y:
+def _check_targets(model, X, loss_fn, name, y) -> None:
+    """A compiled step takes mse's, hinge's and cross-entropy's targets as inputs of its trace,
+    which the loss cannot check there: check them once here, with the loss itself on zero scores,
+    as eager fit would."""
+    if name == "cross_entropy" and y:
+        classes = _outputs(model) or len(model(X[0]))
+        for i, t in enumerate(y):  # the labels, checked as cross_entropy checks them
+            _losses._label(t, classes, i)
+    elif name in _TRACED_TARGETS and y:
         loss_fn([[0.0] * len(t) if isinstance(t, (list, tuple)) else 0.0 for t in y], y)
 
 
@@ -347,7 +399,8 @@ def _argmax_is(out, t) -> bool:
     """Whether the largest of one example's class scores is at its label."""
     if not isinstance(out, (list, tuple)):  # a model that does not say how many outputs it gives
         raise ValueError(_ONE_OUTPUT.format(model="the model"))
-    return max(range(len(out)), key=lambda k: _data(out[k])) == int(t)
+    scores = out if all(type(s) is float for s in out) else [_data(s) for s in out]
+    return max(range(len(scores)), key=scores.__getitem__) == int(t)  # the first largest, as before
 
 
 def _progress_bar(epochs: int, progress: bool):

@@ -146,10 +146,43 @@ class _Writer:
                 self.gname[g] = name
                 self.emit(f"{name} = {self.apply(unit.prim, args)}  # {unit.prim.name}, elementwise")
             else:
-                args = [self.val(a) for a in unit.inputs]
                 name = self.names.fresh(_node_base(self.prog.nodes[unit.out.n]))
+                if self.called(unit.prim, len(unit.inputs)):  # a call: a whole group passes as its rows
+                    args = self.call_args(unit.inputs)
+                else:
+                    args = [self.val(a) for a in unit.inputs]
                 self.ref[unit.out] = name
                 self.emit(f"{name} = {self.apply(unit.prim, args)}  # {unit.prim.name}")
+
+    def called(self, prim, n: int) -> bool:
+        """Whether `apply` writes the op's forward as a call (its array form, or its rule itself)
+        rather than an expression: then a whole group can pass as ``*G``."""
+        if prim.on_arrays is not None and _array_rules(prim)[0] is not None:
+            return True
+        if prim.inline is not None:
+            return False
+        tp = _template(prim, n, "forward")
+        return tp is None or tp.branchy
+
+    def runs(self, inputs) -> list:
+        """The inputs as items: ("G", g, start) for a run that is every row of group g in order,
+        else ("a", atom, position)."""
+        items, i = [], 0
+        while i < len(inputs):
+            a = inputs[i]
+            if type(a) is Var and a in self.row_of and self.row_of[a][1] == 0:
+                g = self.row_of[a][0]
+                members = self.groups[g].members
+                if tuple(inputs[i : i + len(members)]) == members and len(members) > 1:
+                    items.append(("G", g, i))
+                    i += len(members)
+                    continue
+            items.append(("a", a, i))
+            i += 1
+        return items
+
+    def call_args(self, inputs) -> list:
+        return [f"*{self.gname[x]}" if kind == "G" else self.val(x) for kind, x, _ in self.runs(inputs)]
 
     def group_number(self, unit) -> int:
         return self.row_of[unit.members[0]][0]
@@ -289,9 +322,24 @@ class _Writer:
         g = self.grad_of(e.out)
         if g is None:
             return
+        batched = e.out in self.batched
+        derivative = _array_rules(e.prim)[1] if e.prim.on_arrays is not None else None
+        if derivative is not None and not e.prim.masks and len(e.inputs) > 1:
+            # the rule is called: a group passed whole gets its partials back as one array
+            d = self.temp("_d")
+            args = self.call_args(e.inputs)
+            rule = self.bind(derivative, "a_d_" + _OP_WORDS.get(e.prim.name, e.prim.name))
+            self.emit(f"{d} = {rule}({', '.join([self.ref[e.out], *args])})  # {e.prim.name}'s rule")
+            for kind, x, i in self.runs(e.inputs):
+                if kind == "G":
+                    if any(m in self.leads for m in self.groups[x].members):
+                        k = len(self.groups[x].members)
+                        self.give(("G", x), f"{g} * _np.array({d}[{i}:{i + k}])", batched)
+                elif type(x) is Var and x in self.leads:
+                    self.give(x, f"{g} * {d}[{i}]", batched)
+            return
         args = [self.val(a) for a in e.inputs]
         ds = self.partials(e.prim, self.ref[e.out], args)
-        batched = e.out in self.batched
         for a, d in zip(e.inputs, ds):
             if type(a) is Var and a in self.leads:
                 self.give(a, self.contribution(e.prim, g, d), batched)
@@ -356,7 +404,7 @@ def write_lifted(prog: Program, lifted, params: list, fname: str, np):
     w.forward()
     w.guards()
     out = w.val(prog.out)
-    aux = [w.val(a) for a in prog.aux]
+    aux = w.call_args(prog.aux)  # a model's outputs, a whole group, are returned as its rows
     w.backward()
     lines = [
         f"def {fname}(_X, _n, _L, _seed):",

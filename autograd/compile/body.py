@@ -189,8 +189,7 @@ class _Body:
         _, array_derivative = self.array_rules(prim)
         templates = None if array_derivative is not None else _template(prim, len(args), "derivative")
         if templates is not None and not (self.backend == "numpy" and any(tp.branchy for tp in templates)):
-            reads = _names([ans, *args])
-            return [(tp.render(ans, args), tp.atomic, reads) for tp in templates]
+            return [(tp.render(ans, args), tp.atomic, _names(tp.holes(ans, args))) for tp in templates]
         rule = array_derivative or prim.derivative
         d = self.temp()
         label = ("a_d_" if array_derivative else "d_") + _OP_WORDS.get(prim.name, prim.name)

@@ -108,6 +108,7 @@ class Compiled:
         self._lock = threading.RLock()  # one call at a time: traces, caches and .grad updates
         self._batch_fns: dict = {}  # backend -> (fn, source) or, for numpy, {body: (fn, source)}
         self._source = None
+        self._theta = None  # the params' numbers as an array, during a `batch_arrays` call
         self._fname = _identifier(getattr(f, "__name__", "f").replace("<lambda>", "f")) or "f"
         try:
             self._arg_names = [
@@ -333,7 +334,7 @@ class Compiled:
             raise ValueError("a batch call needs at least one example")
         examples = list(zip(*args))
         if engine._state.anomaly is not None:  # detect_anomaly(): eager, where every node is checked
-            return self._eager_batch(examples, kwargs)
+            return self._through_values(lambda: self._eager_batch(examples, kwargs))
         env = self._env()
         if env != self._batch_env:  # a global or closure number f reads has changed: trace again
             self._batch_env = env
@@ -344,27 +345,64 @@ class Compiled:
         try:
             rows = self._describe_batch(examples, kwargs)
         except _Eager:
-            return self._eager_batch(examples, kwargs)
+            return self._through_values(lambda: self._eager_batch(examples, kwargs))
         for k, (key, _) in enumerate(rows):
             if key not in self._batch_keys:
                 if len(self._batch_keys) >= _MAX_KEYS:
-                    return self._eager_batch(examples, kwargs)
+                    return self._through_values(lambda: self._eager_batch(examples, kwargs))
+                self._through_values(lambda: None)  # a trace reads the params' numbers (its guards do)
                 trace = self._trace(examples[k], kwargs, key[0], ())
                 if trace is None:
-                    return self._eager_batch(examples, kwargs)
+                    return self._through_values(lambda: self._eager_batch(examples, kwargs))
                 self._batch_keys[key] = len(self._batch_traces)
                 self._batch_traces.append(trace)
                 self._batch_fns.clear()
         keyed = [(self._batch_keys[key], flat) for key, flat in rows]
         if self._batch == "numpy":
             try:
-                return self._run_numpy(keyed, m)
+                return self._run_numpy(keyed, m, self._theta)
             except Exception:  # noqa: BLE001 - a guard, or a rule that does not vectorise: run the loop
                 self.stats["numpy_fallbacks"] = self.stats.get("numpy_fallbacks", 0) + 1
-        try:
-            return self._run_loop(keyed, m)
-        except (_Stale, ArithmeticError, ValueError):
-            return self._eager_batch(examples, kwargs)
+
+        def loop():
+            try:
+                return self._run_loop(keyed, m)
+            except (_Stale, ArithmeticError, ValueError):
+                return self._eager_batch(examples, kwargs)
+
+        return self._through_values(loop)
+
+    def batch_arrays(self, theta, *args, **kwargs):
+        """A batch call with the params' numbers given as one array ``theta`` (params order):
+        returns (value, or (value, aux) with has_aux; the gradient of the batch mean, an array). The params'
+        `Value`s are not read, and their ``.grad`` not touched, on the NumPy path; a batch that
+        cannot run there runs through them (theta written into ``.data`` first). For `nn.fit`,
+        which keeps the parameters in arrays while it trains."""
+        if self._batch != "numpy":
+            raise ValueError("batch_arrays needs compile(batch='numpy')")
+        if len(theta) != len(self._params):
+            raise ValueError(f"theta has {len(theta)} numbers for {len(self._params)} params")
+        with self._lock:
+            self.stats["calls"] += 1
+            self._theta = theta
+            try:
+                (value, _), grad = self._call_batch(args, kwargs)
+            finally:
+                self._theta = None
+        return value, grad
+
+    def _through_values(self, run):
+        """``run()`` for a batch that goes through the params' Values (a trace, the loop, eager).
+        Under `batch_arrays`: theta's numbers are written into the Values first, and the gradient
+        is read back from fresh ``.grad``s, as (result, gradient array)."""
+        theta = self._theta
+        if theta is None:
+            return run()
+        for p, x in zip(self._params, theta.tolist()):
+            p.data = x
+            p.grad = 0.0
+        result = run()
+        return result, _numpy().array([p.grad for p in self._params], dtype=float)
 
     def _describe_batch(self, examples, kwargs) -> list:
         """(key, numbers) of each example; examples shaped like the one before take a fast path."""
@@ -444,10 +482,20 @@ class Compiled:
                     values, aux, grads = fn((0, columns, n), data, [0.0] * len(self._params), 1.0 / m)
                     totals = grads if totals is None else [t + g for t, g in zip(totals, grads)]
                 total_value += _batch_sum(np, values[0], n)
+                if aux[0]:  # each example's aux numbers, as floats, in one conversion
+                    cols = [
+                        a if type(a) is np.ndarray and a.shape == (n,) else np.broadcast_to(a, (n,)) for a in aux[0]
+                    ]
+                    rows = np.array(cols, dtype=float).T.tolist()
+                else:
+                    rows = [[] for _ in range(n)]
                 for j, k in enumerate(indices):
-                    aux_rows[k] = tuple(float(a[j]) if isinstance(a, np.ndarray) else float(a) for a in aux[0])
+                    aux_rows[k] = rows[j]
                 self._source = source
-        grad = np.array([G_all[j] if j is not None else 0.0 for j in param_pos]) if param_pos else np.zeros(0)
+        if from_theta[3] is None:  # a param f never read: its gradient is 0
+            grad = np.array([G_all[j] if j is not None else 0.0 for j in param_pos], dtype=float)
+        else:
+            grad = G_all[from_theta[3]]
         if totals is not None:
             grad = grad + np.array(totals, dtype=float)
         result = self._batch_result([total_value], aux_rows, [body for body, _ in keyed], m)
@@ -470,6 +518,7 @@ class Compiled:
                 np.array([j for j, _ in pairs], dtype=np.intp),
                 np.array([i for _, i in pairs], dtype=np.intp),
                 [j for j in range(len(leaves)) if j not in is_param],
+                None if None in param_pos else np.array(param_pos, dtype=np.intp),  # the params among the leaves
             )
             self._batch_fns["union"] = (leaves, param_pos, fill)
         return self._batch_fns["union"]
@@ -498,7 +547,10 @@ class Compiled:
         value = ops.total(values) / m
         if self._has_aux:
             shapes = [self._batch_traces[body].aux_shape for body in bodies]
-            return (value, [_rebuild_aux(s, list(a)) for s, a in zip(shapes, aux)]), ()
+            rebuilt = [
+                a if type(a) is list and _is_flat_list(s) else _rebuild_aux(s, list(a)) for s, a in zip(shapes, aux)
+            ]
+            return (value, rebuilt), ()
         return value, ()
 
     def _eager_batch(self, examples, kwargs):
@@ -521,3 +573,8 @@ class Compiled:
 
 def _batch_sum(np, x, n):
     return float(np.cumsum(x)[-1]) if isinstance(x, np.ndarray) else x * n
+
+
+def _is_flat_list(shape) -> bool:
+    """An aux that is a list of numbers (a model's outputs): its floats are already that list."""
+    return type(shape) is tuple and shape[0] == "list" and all(x == "v" for x in shape[1])

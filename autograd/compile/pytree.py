@@ -57,6 +57,11 @@ def _flattener(desc):
             statics.append(d[1])
             checks.append(f"_key({expr}) == _static[{len(statics) - 1}]")
             return
+        if len(d[1]) > 1 and all(c == "f" for c in d[1]):  # a row of numbers: checked and taken whole
+            lines.append(f"    if type({expr}) is not {d[0]} or len({expr}) != {len(d[1])}: return None")
+            checks.append(f"set(map(type, {expr})) == _FLOAT")
+            outs.append(f"*{expr}")
+            return
         names = []
         for _ in d[1]:
             counter[0] += 1
@@ -70,11 +75,11 @@ def _flattener(desc):
 
     walk(("tuple", desc), "ex")
     body = "\n".join(lines)
-    checks = checks[1:]
+    checks = checks[1:] if checks and checks[0] == "type(ex) is tuple" else checks
     statics_first = [c for c in checks if c.startswith("_key(")] + [c for c in checks if not c.startswith("_key(")]
     test = " and ".join(statics_first) or "True"  # a static that differs (a class label) fails first
     source = f"def flatten(ex):\n{body}\n    return ({', '.join(outs)}{',' if outs else ''}) if {test} else None\n"
-    namespace = {"_static": statics, "_key": _key}
+    namespace = {"_static": statics, "_key": _key, "_FLOAT": {float}}
     exec(builtins.compile(source, "<autograd.compile flattener>", "exec"), namespace)  # noqa: S102 - our own source
     return namespace["flatten"]
 

@@ -133,9 +133,13 @@ def test_the_array_rules_in_ops_equal_the_float_rules_elementwise(prim):
     np = pytest.importorskip("numpy")
     forward, derivative = prim.on_arrays(np)
     n = 2 if prim.arity == 2 else (1 if prim.arity == 1 else 3)
+    labelled = prim is ops._log_softmax_labelled  # its first input is a class: 0, 1 or 2 of the other three
+    n += labelled
 
     @given(st.lists(st.lists(anything, min_size=n, max_size=n), min_size=1, max_size=5))
     def check(rows):
+        if labelled:
+            rows = [[float(k % 3), *row[1:]] for k, row in enumerate(rows)]
         cols = [np.array(c, dtype=float) for c in zip(*rows)]
         with np.errstate(all="ignore"):
             ans = (forward or prim.forward)(*cols)

@@ -21,13 +21,14 @@ def fit(mode, make, X, y, loss, **kw):
 
 
 @pytest.mark.parametrize("mode", MODES)
-def test_cross_entropy_with_20_classes_falls_back_per_batch_and_trains_as_eager(mode):
+def test_cross_entropy_with_20_classes_trains_as_eager_with_one_trace(mode):
+    """The label is an input of the trace (log_softmax reads it): 20 classes, one trace, no eager batch."""
     X, _ = data()
     y = [i % 20 for i in range(40)]
     make = lambda: nn.MLP(3, [8, 20], seed=0)  # noqa: E731
     got, want = fit(mode, make, X, y, "cross_entropy"), fit(False, make, X, y, "cross_entropy")
     assert got["loss"] == pytest.approx(want["loss"], rel=1e-12)
-    assert sum(got["eager_batches"]) >= 1  # more classes than traces kept: counted where a user sees it
+    assert sum(got["eager_batches"]) == 0
 
 
 @pytest.mark.parametrize("mode", MODES)
@@ -37,6 +38,7 @@ def test_bce_with_many_soft_targets_trains_as_eager(mode):
     make = lambda: nn.MLP(3, [4, 1], seed=0, output_activation="sigmoid")  # noqa: E731
     got, want = fit(mode, make, X, y, "bce"), fit(False, make, X, y, "bce")
     assert got["loss"] == pytest.approx(want["loss"], rel=1e-12)
+    assert sum(got["eager_batches"]) >= 1  # more distinct targets than traces kept: counted where a user sees it
 
 
 @pytest.mark.parametrize("mode", MODES)
@@ -81,3 +83,56 @@ def test_fit_stops_under_detect_anomaly_as_eager_does(mode):
         p.data = 1e200  # the squared error overflows to inf
     with ag.detect_anomaly(), pytest.raises(FloatingPointError):
         nn.fit(model, X, y, loss="mse", epochs=1, compile=mode, progress=False)
+
+
+def _snapshot_each_epoch(mode, change=False):
+    X, _ = data()
+    y = [i % 3 for i in range(40)]
+    model = nn.MLP(3, [6, 3], seed=1)
+    seen = []
+
+    def callback(m, history):
+        params = m.parameters()
+        seen.append(([p.data for p in params], [p.grad for p in params]))
+        if change:  # a callback that edits a weight: training goes on from the edited value
+            params[0].data = 0.25
+
+    optimizer = nn.optim.Adam(model.parameters(), lr=0.05)
+    nn.fit(
+        model,
+        X,
+        y,
+        loss="cross_entropy",
+        optimizer=optimizer,
+        epochs=3,
+        batch_size=8,
+        seed=2,
+        compile=mode,
+        progress=False,
+        callback=callback,
+    )
+    return seen, [p.data for p in model.parameters()]
+
+
+@pytest.mark.parametrize("change", [False, True])
+def test_fit_numpy_keeps_weights_in_an_array_yet_callbacks_see_and_edit_current_ones(change):
+    """With compile="numpy" the optimiser steps one array; a callback still sees each epoch's
+    weights and last gradients, an edit it makes is trained on, and the model holds the end result."""
+    got, got_final = _snapshot_each_epoch("numpy", change)
+    want, want_final = _snapshot_each_epoch(False, change)
+    for (gw, gg), (ww, wg) in zip(got, want, strict=True):
+        assert gw == pytest.approx(ww, rel=1e-9, abs=1e-12)
+        assert gg == pytest.approx(wg, rel=1e-7, abs=1e-12)
+    assert got_final == pytest.approx(want_final, rel=1e-9, abs=1e-12)
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_cross_entropy_labels_are_checked_as_eager_checks_them(mode):
+    X, _ = data()
+    make = lambda: nn.MLP(3, [4, 3], seed=0)  # noqa: E731
+    for bad, match in [(3, r"outside \[0, 3\)"), (1.5, "integer class id")]:
+        y = [0] * 39 + [bad]
+        with pytest.raises(ValueError, match=match):
+            fit(False, make, X, y, "cross_entropy")
+        with pytest.raises(ValueError, match=match):
+            fit(mode, make, X, y, "cross_entropy")
