@@ -457,7 +457,10 @@ def _labelled_arrays(np):
     """The same over a batch: rows xs (one array per class), labels one per column."""
 
     def parts(label, xs):
-        Z = np.array(np.broadcast_arrays(*xs), dtype=float)  # (classes, batch)
+        if all(type(x) is np.ndarray and x.shape == xs[0].shape and x.ndim == 1 for x in xs):
+            Z = np.array(xs, dtype=float)  # (classes, batch): the rows of one layer, the common case
+        else:
+            Z = np.array(np.broadcast_arrays(*xs), dtype=float)
         cols = np.arange(Z.shape[1])
         k = np.asarray(label, dtype=float)
         if not (np.all(k == np.floor(k)) and np.all((k >= 0) & (k < len(xs)))):

@@ -395,11 +395,14 @@ def _correct_fn(name, y):
     return None
 
 
+_FLOAT = {float}
+
+
 def _argmax_is(out, t) -> bool:
     """Whether the largest of one example's class scores is at its label."""
     if not isinstance(out, (list, tuple)):  # a model that does not say how many outputs it gives
         raise ValueError(_ONE_OUTPUT.format(model="the model"))
-    scores = out if all(type(s) is float for s in out) else [_data(s) for s in out]
+    scores = out if set(map(type, out)) == _FLOAT else [_data(s) for s in out]
     return max(range(len(scores)), key=scores.__getitem__) == int(t)  # the first largest, as before
 
 

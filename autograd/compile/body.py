@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import re
 
-from ..engine import Value
-from .ir import Stmt
+from .ir import Stmt, Var, program
 from .names import _OP_WORDS, _identifier, _Names, _node_base
 from .symbols import _float_text, _literal, _template
 from .trace import _Trace
@@ -31,6 +30,7 @@ class _Body:
         seed,
     ):
         self.t = trace
+        self.prog = program(trace)  # the equations and guards every section below is written from
         self.names = names
         self.refs = refs  # node -> the text that denotes its value (a name or a literal)
         self.globals = globals_
@@ -62,16 +62,24 @@ class _Body:
             return None, None
         return _array_rules(prim, self.globals["_np"])
 
+    def node(self, atom):
+        return self.prog.nodes[atom.n]
+
+    def operand(self, atom) -> str:
+        """The text of an equation's input: its variable's name, or the literal's number."""
+        return self.refs[self.node(atom)] if type(atom) is Var else _float_text(atom.value)
+
     def forward(self) -> None:
+        """A statement per equation of the trace's program, in order."""
         refs = self.refs
-        for node in self.t.forward_order:
+        for node in self.t.forward_order:  # constants (an aux or output f returned as a number): their literal
+            if not node.parents and node not in refs:
+                refs[node] = _float_text(node.data)
+        for eq in self.prog.eqns:
+            node, prim = self.node(eq.out), eq.prim
             if node in refs:
                 continue
-            if not node.parents:  # a constant: its number goes straight into the expressions
-                refs[node] = _float_text(node.data)
-                continue
-            prim = node.primitive
-            args = [refs[p] for p in node.parents]
+            args = [self.operand(a) for a in eq.inputs]
             name = self.names.fresh(_node_base(node))
             array_forward, _ = self.array_rules(prim)
             if array_forward is not None:
@@ -88,18 +96,20 @@ class _Body:
             self.lines.append(Stmt(f"{name} = {expr}  # {prim.name}", (name,), _names(args)))
 
     def guards(self) -> None:
+        """A check per guard of the program: the outcome the trace saw, or `_Stale` (trace again)."""
         np_mode = self.backend == "numpy"
-        if self.t.guards:
+        if self.prog.guards:
             self.lines.append(Stmt("# guards: the branches the trace took, checked before any gradient"))
-        for node, op, other, result in self.t.guards:
-            a = self.refs[node]
+        for guard in self.prog.guards:
+            a, op, result = self.operand(guard.var), guard.op, guard.expected
             if op == "float":  # detach() read the number: the same bits (sign of zero, nan) or trace again
                 test = f"{'_differs_np' if np_mode else '_differs'}({a}, {_float_text(result)})"
                 self.lines.append(
                     Stmt(f"if {'_any(' + test + ')' if np_mode else test}: raise _Stale  # read {result!r}", (), (a,))
                 )
                 continue
-            b = self.refs[other] if type(other) is Value else _literal(other)
+            other = guard.other
+            b = self.operand(other) if type(other) is Var else _literal(other.value)
             test = f"{a} {op} {b}"
             if np_mode:
                 check = f"not _all({test})" if result else f"_any({test})"
@@ -110,39 +120,47 @@ class _Body:
     def backward(self, targets: dict) -> dict:
         """The chain rule. ``targets`` maps each node whose gradient is wanted to its kind:
         "fresh" (a variable of its own) or the name of an accumulator to add into."""
-        t, refs, lines = self.t, self.refs, self.lines
-        order = t.backward_order
-        leads = set()
-        for node in order:  # parents first: a node leads to a target if it is one or a parent does
-            if node in targets or any(p in leads for p in node.parents):
-                leads.add(node)
+        refs, lines, prog = self.refs, self.lines, self.prog
+        out = self.node(prog.out) if type(prog.out) is Var else None
+        needed = set() if out is None else {prog.out}  # the equations the output depends on, last first
+        eqns = []
+        for eq in reversed(prog.eqns):
+            if eq.out in needed:
+                eqns.append(eq)
+                needed.update(a for a in eq.inputs if type(a) is Var)
+        eqns.reverse()
+        leads = {self.node(v) for v in needed if self.node(v) in targets}
+        for eq in eqns:  # in order: an equation leads to a target if an input does
+            if any(type(a) is Var and self.node(a) in leads for a in eq.inputs):
+                leads.add(self.node(eq.out))
         fan_in: dict = {}
-        for node in order:
-            if node in leads or node is t.out:
-                for p in node.parents:
-                    if p in leads:
-                        fan_in[p] = fan_in.get(p, 0) + 1
-        grad = {t.out: self.seed}  # node -> the name of its gradient; None means exactly 1.0
+        for eq in eqns:
+            if self.node(eq.out) in leads or self.node(eq.out) is out:
+                for a in eq.inputs:
+                    if type(a) is Var and self.node(a) in leads:
+                        fan_in[self.node(a)] = fan_in.get(self.node(a), 0) + 1
+        grad = {out: self.seed}  # node -> the name of its gradient; None means exactly 1.0
         lines.append(Stmt("# backward: the chain rule, from the output back, last node first"))
-        if t.out in targets and targets[t.out] != "fresh":
-            lines.append(self.add_into(targets[t.out], self.seed or "1.0", "", _names([self.seed]), running_sum=True))
-        for node in reversed(order):
-            if node not in grad or not node.parents:
+        if out is not None and out in targets and targets[out] != "fresh":
+            lines.append(self.add_into(targets[out], self.seed or "1.0", "", _names([self.seed]), running_sum=True))
+        for eq in reversed(eqns):
+            node = self.node(eq.out)
+            if node not in grad:
                 continue
             g = grad[node]
-            parents = node.parents
-            wanted = [i for i, p in enumerate(parents) if p in leads]
+            parents = [self.node(a) if type(a) is Var else None for a in eq.inputs]
+            wanted = [i for i, p in enumerate(parents) if p is not None and p in leads]
             if not wanted:
                 continue
-            partials = self._partials(node)
+            partials = self._partials(eq)
             for i in wanted:
                 p = parents[i]
                 text, atomic, reads = partials[i]
                 if text == "1.0":
                     c, reads = g or "1.0", _names([g])
-                elif node.primitive.masks:  # a partial of exactly 0 passes nothing, as in the one chain-rule loop
+                elif eq.prim.masks:  # a partial of exactly 0 passes nothing, as in the one chain-rule loop
                     d = self.temp()
-                    lines.append(Stmt(f"{d} = {text}  # {node.op}'s partial; 0 cuts the branch off", (d,), reads))
+                    lines.append(Stmt(f"{d} = {text}  # {eq.prim.name}'s partial; 0 cuts the branch off", (d,), reads))
                     term = d if g is None else f"{g} * {d}"
                     if self.backend == "numpy":
                         c = f"_np.where({d} != 0.0, {term}, 0.0)"
@@ -155,7 +173,7 @@ class _Body:
                     c = f"{g} * {text if atomic else '(' + text + ')'}"
                     reads = (*reads, *_names([g]))
                 kind = targets.get(p, "fresh")
-                why = f"  # via {refs[node]} ({node.op})"
+                why = f"  # via {refs[node]} ({eq.prim.name})"
                 if kind != "fresh":  # a parameter: add into its running sum
                     lines.append(self.add_into(kind, c, why, reads, running_sum=True))
                     grad.setdefault(p, kind)
@@ -181,11 +199,11 @@ class _Body:
             return Stmt(f"{name} = {c}{why}", (name,), reads)
         return Stmt(f"{name} = {name} + {c}{why}", (name,), (name, *reads))
 
-    def _partials(self, node) -> list:
-        """(text, atomic, names read) of ∂node/∂parentᵢ for each parent, from the node's own rule."""
-        prim = node.primitive
-        args = [self.refs[p] for p in node.parents]
-        ans = self.refs[node]
+    def _partials(self, eq) -> list:
+        """(text, atomic, names read) of ∂out/∂inputᵢ for each input of an equation, from its op's own rule."""
+        prim = eq.prim
+        args = [self.operand(a) for a in eq.inputs]
+        ans = self.refs[self.node(eq.out)]
         _, array_derivative = self.array_rules(prim)
         templates = None if array_derivative is not None else _template(prim, len(args), "derivative")
         if templates is not None and not (self.backend == "numpy" and any(tp.branchy for tp in templates)):

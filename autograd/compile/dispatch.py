@@ -546,9 +546,10 @@ class Compiled:
         """The mean of the examples' values (and each example's aux, rebuilt in its trace's shape)."""
         value = ops.total(values) / m
         if self._has_aux:
-            shapes = [self._batch_traces[body].aux_shape for body in bodies]
+            flat = {body: _is_flat_list(self._batch_traces[body].aux_shape) for body in set(bodies)}
             rebuilt = [
-                a if type(a) is list and _is_flat_list(s) else _rebuild_aux(s, list(a)) for s, a in zip(shapes, aux)
+                a if type(a) is list and flat[body] else _rebuild_aux(self._batch_traces[body].aux_shape, list(a))
+                for body, a in zip(bodies, aux)
             ]
             return (value, rebuilt), ()
         return value, ()
