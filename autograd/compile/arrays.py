@@ -39,7 +39,8 @@ def _bsum_fn(np):
 
 
 class _Writer:
-    def __init__(self, prog: Program, lifted, params: list, np):
+    def __init__(self, prog: Program, lifted, params: list, np, input_names=()):
+        self.input_names = list(input_names)  # the arguments' names, for the inputs the code reads by name
         self.prog = prog
         self.order, self.groups, self.row_of, self.batched = lifted
         self.np = np
@@ -86,7 +87,8 @@ class _Writer:
             return _float_text(a.value)
         if a in self.ref:
             return self.ref[a]
-        name = self.names.fresh(_node_base(self.prog.nodes[a.n]))
+        base = self.input_names[self.inputs[a]] if a in self.inputs and self.input_names else None
+        name = self.names.fresh(base or _node_base(self.prog.nodes[a.n]))
         if a in self.row_of:
             g, i = self.row_of[a]
             self.emit(f"{name} = {self.gname[g]}[{i}]")
@@ -397,9 +399,9 @@ class _Writer:
             self.emit(f"_np.add.at(_G, {name}[{mask}], {grad}[{mask}])")
 
 
-def write_lifted(prog: Program, lifted, params: list, fname: str, np):
+def write_lifted(prog: Program, lifted, params: list, fname: str, np, input_names=()):
     """(source, globals) of ``fname(_X, _n, _L, _seed) -> (values, aux, _G)`` for one lifted trace."""
-    w = _Writer(prog, lifted, params, np)
+    w = _Writer(prog, lifted, params, np, input_names)
     w.emit("# forward: examples along the columns")
     w.forward()
     w.guards()

@@ -532,7 +532,7 @@ class Compiled:
         prog = program(trace)
         found = lift(prog)
         if found is not None:
-            source, globals_ = write_lifted(prog, found, self._params, self._fname, np)
+            source, globals_ = write_lifted(prog, found, self._params, self._fname, np, trace.input_names)
             return _build([source], globals_, self._fname), source, True, idx
         source, globals_ = _write_batch([trace], self._params, "numpy", self._fname)
         return _build([source], globals_, self._fname), source, False, idx

@@ -151,9 +151,15 @@ def lift(prog: Program):
         new = []
         for (prim, _), (size, pattern, by_row) in candidates.items():
             if len(by_row) == size and all(len(es) == 1 for es in by_row.values()):
+                if size == 1 and not any(p[0] == "G" and type(groups[p[1]]) is Layer for p in pattern):
+                    continue  # one row is one array anyway: only a layer's own activation is named as a group
                 members = tuple(by_row[i][0].out for i in range(size))
                 inputs = tuple((p[0], p[2]) if p[0] == "L" else p for p in pattern)
                 new.append(Map(members, prim, inputs))
+        # a group whose shared input is a row of another group formed now waits a pass: then it reads
+        # that whole group, not one of its rows
+        forming = {v for unit in new for v in unit.members}
+        new = [unit for unit in new if not any(kind == "S" and x in forming for kind, x in unit.inputs)] or new
         if not new:
             break
         for unit in new:
