@@ -31,6 +31,7 @@ __all__ = [
     "observing",
     "recording_comparisons",
     "is_tracing",
+    "gc_paused",
 ]
 
 

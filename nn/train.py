@@ -11,6 +11,7 @@ import numbers
 
 import autograd
 from autograd import no_grad
+from autograd.engine import gc_paused
 
 from . import losses as _losses
 from .init import rng_for
@@ -118,10 +119,11 @@ def fit(
                 idx = order[start : start + size]
                 targets = [y[i] for i in idx]
                 if step is None:
-                    preds = [model(X[i]) for i in idx]
-                    J = loss_fn(preds, targets)
-                    optimizer.zero_grad()
-                    J.backward()
+                    with gc_paused():  # a graph allocates no cycles: the collector's rescans of it are pure cost
+                        preds = [model(X[i]) for i in idx]
+                        J = loss_fn(preds, targets)
+                        optimizer.zero_grad()
+                        J.backward()
                     loss_value = J.data
                 elif arrays is not None:  # the parameters stay in one array while the epoch runs
                     xs, ts = [X[i] for i in idx], [y_step[i] for i in idx]

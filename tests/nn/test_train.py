@@ -197,3 +197,56 @@ def test_readout_class_agrees_with_accuracy_on_a_trained_model():
     nn.fit(model, X, y, epochs=5, progress=False)
     right = sum(readout("cross_entropy", model(x))[0] == t for x, t in zip(X, y)) / len(y)
     assert right == accuracy(model, X, y)
+
+
+class _Recording(nn.MLP):
+    """An MLP that notes whether the cyclic collector runs while it builds, and may raise."""
+
+    def __init__(self, *args, fail_at=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.collector_on, self.calls, self.fail_at = [], 0, fail_at
+
+    def __call__(self, x):
+        import gc
+
+        self.calls += 1
+        self.collector_on.append(gc.isenabled())
+        if self.calls == self.fail_at:
+            raise RuntimeError("a forward pass that fails")
+        return super().__call__(x)
+
+
+def test_eager_fit_builds_graphs_with_the_collector_paused_and_always_turns_it_back_on():
+    import gc
+
+    assert gc.isenabled()
+    X, y = nn.datasets.moons(20, seed=0)
+    model = _Recording(2, [4, 1], seed=0)
+    nn.fit(model, X, y, epochs=1, batch_size=5, progress=False)
+    assert model.collector_on and not any(model.collector_on)  # paused while every graph was built
+    assert gc.isenabled()
+    failing = _Recording(2, [4, 1], seed=0, fail_at=7)
+    with pytest.raises(RuntimeError, match="fails"):
+        nn.fit(failing, X, y, epochs=1, batch_size=5, progress=False)
+    assert gc.isenabled()  # on again after the exception
+
+
+def test_the_collector_is_on_again_when_fits_in_several_threads_end():
+    import gc
+    import threading
+
+    X, y = nn.datasets.moons(20, seed=0)
+    errors = []
+
+    def train(seed):
+        try:
+            nn.fit(nn.MLP(2, [4, 1], seed=seed), X, y, epochs=3, batch_size=4, progress=False)
+        except Exception as err:  # noqa: BLE001 - reported below
+            errors.append(err)
+
+    threads = [threading.Thread(target=train, args=(s,)) for s in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors and gc.isenabled()
