@@ -454,36 +454,41 @@ def _labelled_derivative(ans, label, *xs):
 
 
 def _labelled_arrays(np):
-    """The same over a batch: rows xs (one array per class), labels one per column."""
+    """The same over a batch: rows xs (one array per class), labels one per column. The finite case
+    in a few whole-array steps; where a column holds an inf or nan, the float rule's plain formula."""
 
     def parts(label, xs):
-        if all(type(x) is np.ndarray and x.shape == xs[0].shape and x.ndim == 1 for x in xs):
+        if all(type(x) is np.ndarray and x.ndim == 1 and x.shape == xs[0].shape for x in xs):
             Z = np.array(xs, dtype=float)  # (classes, batch): the rows of one layer, the common case
         else:
             Z = np.array(np.broadcast_arrays(*xs), dtype=float)
-        cols = np.arange(Z.shape[1])
-        k = np.asarray(label, dtype=float)
-        if not (np.all(k == np.floor(k)) and np.all((k >= 0) & (k < len(xs)))):
+        n = Z.shape[1]
+        label = np.asarray(label, dtype=float)
+        k = label.astype(np.intp) if label.shape == (n,) else np.full(n, int(label), dtype=np.intp)
+        if not ((k == label).all() and k.min() >= 0 and k.max() < len(xs)):
             raise ValueError(f"log_softmax() label must hold an integer class in [0, {len(xs)})")
-        k = np.broadcast_to(k, cols.shape).astype(np.intp)
         m = Z.max(axis=0)
-        return Z, cols, k, m, np.isfinite(m), np.exp(Z - m)  # exp(x − m): nan where m is ±inf, as the float rule
+        return Z, np.arange(n), k, m, np.exp(Z - m)  # exp(x − m): nan where m is ±inf, as the float rule
 
     def forward(label, *xs):
-        Z, cols, k, m, finite, T = parts(label, xs)
-        rest = T.copy()
-        rest[Z.argmax(axis=0), cols] = 0.0  # the first largest term, exactly 1, is the 1 of log1p
+        Z, cols, k, m, T = parts(label, xs)
         picked = Z[k, cols]
-        plain = (picked - m) - np.log(T.sum(axis=0))
-        return np.where(finite, (picked - np.where(finite, m, 0.0)) - np.log1p(rest.sum(axis=0)), plain)
+        finite = np.isfinite(m)
+        T[Z.argmax(axis=0), cols] = 0.0  # the first largest term, exactly 1, is the 1 of log1p
+        out = (picked - m) - np.log1p(T.sum(axis=0))
+        if not finite.all():  # a column with an inf or nan: the plain formula, as the float rule
+            plain = (picked - m) - np.log(np.exp(Z - m).sum(axis=0))
+            out = np.where(finite, out, plain)
+        return out
 
     def derivative(ans, label, *xs):
-        Z, cols, k, m, finite, T = parts(label, xs)
-        whole = T.sum(axis=0)
-        D = -T / whole
-        others = T.copy()
-        others[k, cols] = 0.0
-        D[k, cols] = others.sum(axis=0) / whole  # 1 − s_k summed from the other terms, as the float rule
+        Z, cols, k, m, T = parts(label, xs)
+        tk = T[k, cols].copy()
+        T[k, cols] = 0.0
+        others = T.sum(axis=0)  # 1 − s_k summed from the other terms, as the float rule
+        whole = others + tk
+        D = T / -whole
+        D[k, cols] = others / whole
         return (0.0, *D)
 
     return forward, derivative

@@ -404,8 +404,10 @@ def _argmax_is(out, t) -> bool:
     """Whether the largest of one example's class scores is at its label."""
     if not isinstance(out, (list, tuple)):  # a model that does not say how many outputs it gives
         raise ValueError(_ONE_OUTPUT.format(model="the model"))
-    scores = out if set(map(type, out)) == _FLOAT else [_data(s) for s in out]
-    return max(range(len(scores)), key=scores.__getitem__) == int(t)  # the first largest, as before
+    if set(map(type, out)) == _FLOAT:  # floats (a compiled step's outputs): the first largest, in C
+        return out.index(max(out)) == int(t)
+    scores = [_data(s) for s in out]
+    return max(range(len(scores)), key=scores.__getitem__) == int(t)  # the first largest
 
 
 def _progress_bar(epochs: int, progress: bool):

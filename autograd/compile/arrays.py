@@ -125,13 +125,13 @@ class _Writer:
                 lv = self.layer_count
                 w = self.names.fresh(f"W{lv}")
                 idx = np.array([[self.leaf_index[v] for v in ws] for ws in unit.weights], dtype=np.intp)
-                self.emit(f"{w} = _L[{self.bind(idx, f'iW{lv}')}]  # {idx.shape[0]} x {idx.shape[1]}")
+                self.emit(f"{w} = {self.take('_L', idx, f'iW{lv}')}  # {idx.shape[0]} x {idx.shape[1]}")
                 expr = f"{w} @ {a}"
                 b = None
                 if unit.bias is not None:
                     b = self.names.fresh(f"b{lv}")
                     bidx = np.array([self.leaf_index[v] for v in unit.bias], dtype=np.intp)
-                    self.emit(f"{b} = _L[{self.bind(bidx, f'ib{lv}')}][:, None]")
+                    self.emit(f"{b} = {self.take('_L', bidx, f'ib{lv}')}[:, None]")
                     expr += f" + {b}"
                 z = self.names.fresh(f"Z{lv}")
                 g = self.group_number(unit)
@@ -386,17 +386,38 @@ class _Writer:
                     if x in self.leads:
                         self.give(x, f"{da}[{j}]", True)
 
+    def take(self, array: str, idx, base: str) -> str:
+        """``array`` at the positions ``idx`` (a matrix of weights, a vector of biases): a view when
+        they lie at regular strides (nn's neuron-by-neuron layout: weights, then the bias, per row),
+        else a gather with the index array bound as a global."""
+        total = len(self.prog.leaves)
+        if idx.ndim == 2:
+            k, d = idx.shape
+            start = int(idx[0, 0])
+            stride = int(idx[1, 0] - idx[0, 0]) if k > 1 else d
+            regular = stride >= d and (idx == start + stride * self.np.arange(k)[:, None] + self.np.arange(d)).all()
+            if regular and start + k * stride <= total:
+                cut = f"[:, :{d}]" if stride != d else "[:]" if array == "_G" else ""  # "[:]": an assignable view
+                return f"{array}[{start}:{start + k * stride}].reshape({k}, {stride}){cut}"
+        else:
+            k = len(idx)
+            start = int(idx[0])
+            stride = int(idx[1] - idx[0]) if k > 1 else 1
+            if stride >= 1 and (idx == start + stride * self.np.arange(k)).all():
+                return f"{array}[{start}:{start + (k - 1) * stride + 1}" + (f":{stride}]" if stride > 1 else "]")
+        return f"{array}[{self.bind(idx, base)}]"
+
     def scatter(self, grad: str, idx, base: str) -> None:
         """Add a layer's parameter gradients into ``_G`` (positions not parameters are left out)."""
         np = self.np
         flat = idx.ravel()
         wanted = np.array([self.prog.leaves[j] in self.targets for j in flat])
-        name = self.bind(idx, base)
         if wanted.all() and len(set(flat.tolist())) == len(flat):
-            self.emit(f"_G[{name}] += {grad}")
-        else:  # a tied weight (used twice) adds twice; a non-parameter's gradient is dropped
-            mask = self.bind(wanted.reshape(idx.shape), base + "_wanted")
-            self.emit(f"_np.add.at(_G, {name}[{mask}], {grad}[{mask}])")
+            self.emit(f"{self.take('_G', idx, base)} += {grad}")
+            return
+        # a tied weight (used twice) adds twice; a non-parameter's gradient is dropped
+        name, mask = self.bind(idx, base), self.bind(wanted.reshape(idx.shape), base + "_wanted")
+        self.emit(f"_np.add.at(_G, {name}[{mask}], {grad}[{mask}])")
 
 
 def write_lifted(prog: Program, lifted, params: list, fname: str, np, input_names=()):

@@ -346,7 +346,10 @@ class Compiled:
             rows = self._describe_batch(examples, kwargs)
         except _Eager:
             return self._through_values(lambda: self._eager_batch(examples, kwargs))
+        body_of: dict = {}  # id(key) -> body: examples described alike share one key object, hashed once
         for k, (key, _) in enumerate(rows):
+            if id(key) in body_of:
+                continue
             if key not in self._batch_keys:
                 if len(self._batch_keys) >= _MAX_KEYS:
                     return self._through_values(lambda: self._eager_batch(examples, kwargs))
@@ -357,7 +360,8 @@ class Compiled:
                 self._batch_keys[key] = len(self._batch_traces)
                 self._batch_traces.append(trace)
                 self._batch_fns.clear()
-        keyed = [(self._batch_keys[key], flat) for key, flat in rows]
+            body_of[id(key)] = self._batch_keys[key]
+        keyed = [(body_of[id(key)], flat) for key, flat in rows]
         if self._batch == "numpy":
             try:
                 return self._run_numpy(keyed, m, self._theta)
@@ -457,6 +461,8 @@ class Compiled:
         leaves, param_pos, from_theta = self._union_leaves(np)
         if theta is None:
             L = np.array([v.data for v in leaves], dtype=float)
+        elif from_theta[4]:  # the leaves are the params, in order: theta itself
+            L = theta
         else:
             L = np.empty(len(leaves))
             L[from_theta[0]] = theta[from_theta[1]]
@@ -473,11 +479,15 @@ class Compiled:
                 n = len(indices)
                 if lifted:  # layers as matrices: the inputs as one (inputs, batch) array, parameters in one array
                     X = np.array(flats, dtype=float).T if flats[0] else np.empty((0, n))
-                    value, aux_b, G = fn(X, n, L[idx], 1.0 / m)
-                    G_all[idx] += G
+                    if idx is None:  # this body reads every leaf, in order
+                        value, aux_b, G = fn(X, n, L, 1.0 / m)
+                        G_all += G
+                    else:
+                        value, aux_b, G = fn(X, n, L[idx], 1.0 / m)
+                        G_all[idx] += G
                     values, aux = [value], [aux_b]
                 else:
-                    data = L[idx].tolist()
+                    data = (L if idx is None else L[idx]).tolist()
                     columns = list(np.array(flats, dtype=float).T) if flats[0] else []
                     values, aux, grads = fn((0, columns, n), data, [0.0] * len(self._params), 1.0 / m)
                     totals = grads if totals is None else [t + g for t, g in zip(totals, grads)]
@@ -492,7 +502,9 @@ class Compiled:
                 for j, k in enumerate(indices):
                     aux_rows[k] = rows[j]
                 self._source = source
-        if from_theta[3] is None:  # a param f never read: its gradient is 0
+        if from_theta[4]:
+            grad = G_all
+        elif from_theta[3] is None:  # a param f never read: its gradient is 0
             grad = np.array([G_all[j] if j is not None else 0.0 for j in param_pos], dtype=float)
         else:
             grad = G_all[from_theta[3]]
@@ -519,6 +531,7 @@ class Compiled:
                 np.array([i for _, i in pairs], dtype=np.intp),
                 [j for j in range(len(leaves)) if j not in is_param],
                 None if None in param_pos else np.array(param_pos, dtype=np.intp),  # the params among the leaves
+                param_pos == list(range(len(leaves))),  # the leaves are exactly the params, in order
             )
             self._batch_fns["union"] = (leaves, param_pos, fill)
         return self._batch_fns["union"]
@@ -529,6 +542,8 @@ class Compiled:
         leaves = self._union_leaves(np)[0]
         where = {id(v): j for j, v in enumerate(leaves)}
         idx = np.array([where[id(v)] for v in _batch_leaves([trace])], dtype=np.intp)
+        if len(idx) == len(leaves) and (idx == np.arange(len(leaves))).all():
+            idx = None  # every leaf, in order: no gathering
         prog = program(trace)
         found = lift(prog)
         if found is not None:
