@@ -453,11 +453,15 @@ class Compiled:
         written: the gradient comes back as an array, params order."""
         np = _numpy()
         groups: dict = {}
-        for k in reversed(range(m)):  # last example first, the order backward() adds them in
-            body, flat = keyed[k]
-            groups.setdefault(body, ([], []))
-            groups[body][0].append(k)
-            groups[body][1].append(flat)
+        first = keyed[0][0]
+        if all(body == first for body, _ in keyed):  # one body (one static key): the common case
+            groups[first] = (range(m - 1, -1, -1), [flat for _, flat in reversed(keyed)])
+        else:
+            for k in reversed(range(m)):  # last example first, the order backward() adds them in
+                body, flat = keyed[k]
+                groups.setdefault(body, ([], []))
+                groups[body][0].append(k)
+                groups[body][1].append(flat)
         leaves, param_pos, from_theta = self._union_leaves(np)
         if theta is None:
             L = np.array([v.data for v in leaves], dtype=float)
@@ -492,15 +496,16 @@ class Compiled:
                     values, aux, grads = fn((0, columns, n), data, [0.0] * len(self._params), 1.0 / m)
                     totals = grads if totals is None else [t + g for t, g in zip(totals, grads)]
                 total_value += _batch_sum(np, values[0], n)
-                if aux[0]:  # each example's aux numbers, as floats, in one conversion
-                    cols = [
-                        a if type(a) is np.ndarray and a.shape == (n,) else np.broadcast_to(a, (n,)) for a in aux[0]
-                    ]
-                    rows = np.array(cols, dtype=float).T.tolist()
-                else:
-                    rows = [[] for _ in range(n)]
-                for j, k in enumerate(indices):
-                    aux_rows[k] = rows[j]
+                if self._has_aux:  # each example's aux numbers, as floats, in one conversion
+                    if aux[0]:
+                        cols = [
+                            a if type(a) is np.ndarray and a.shape == (n,) else np.broadcast_to(a, (n,)) for a in aux[0]
+                        ]
+                        rows = np.array(cols, dtype=float).T.tolist()
+                    else:
+                        rows = [[] for _ in range(n)]
+                    for j, k in enumerate(indices):
+                        aux_rows[k] = rows[j]
                 self._source = source
         if from_theta[4]:
             grad = G_all

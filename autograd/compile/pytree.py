@@ -57,7 +57,7 @@ def _flattener(desc):
             statics.append(d[1])
             checks.append(f"_key({expr}) == _static[{len(statics) - 1}]")
             return
-        if len(d[1]) > 1 and all(c == "f" for c in d[1]):  # a row of numbers: checked and taken whole
+        if len(d[1]) > 4 and all(c == "f" for c in d[1]):  # a row of numbers: checked and taken whole
             lines.append(f"    if type({expr}) is not {d[0]} or len({expr}) != {len(d[1])}: return None")
             checks.append(f"set(map(type, {expr})) == _FLOAT")
             outs.append(f"*{expr}")

@@ -61,11 +61,11 @@ class _Trace:
         self.leaves = [
             v for v in self.forward_order if not v.parents and v not in input_set and v.role != "constant"
         ]  # outside leaves (parameters, Values of closures): read at every call
-        known = set(self.leaves)
-        for p in params:
-            if p not in known and p not in input_set:
-                self.leaves.append(p)
-                known.add(p)
+        # the params first, in their order (a model's layout: layers as strided views of one array),
+        # then any other outside leaf in the order the trace met it
+        ordered = [p for p in params if p not in input_set]
+        listed = set(ordered)
+        self.leaves = ordered + [v for v in self.leaves if v not in listed]
 
 
 def _merged_order(order: list, extra_roots: list) -> list:
