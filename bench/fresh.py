@@ -445,7 +445,9 @@ def report(results) -> str:
             gap = max(abs(x["loss0"] - mg[0]["loss0"]) for x in rs) if mg else None
             lines.append(
                 f"| {names[lib]} | {width} | {_ms(statistics.median(x['first'] for x in rs))} | {_ms(statistics.median(_steady(x) for x in rs))} "
-                f"| {_ratio_text(vs_mg) if lib != 'micrograd' else '1x'} | {_ratio_text(vs_eager) if lib != 'eager' else '1x'} | {'–' if gap is None else f'{gap:.1e}'} |"
+                f"| {_ratio_text(vs_mg) if lib != 'micrograd' else '1x'} "
+                f"| {'1x' if lib == 'eager' else '–' if lib == 'micrograd' else _ratio_text(vs_eager)} "
+                f"| {'–' if gap is None or lib == 'micrograd' else f'{gap:.1e}'} |"
             )
             if lib == "numpy" and mg:
                 med = statistics.median(vs_mg)

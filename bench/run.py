@@ -11,6 +11,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import compiled  # noqa: E402
+import fresh  # noqa: E402
 import graph  # noqa: E402
 import moons  # noqa: E402
 
@@ -31,13 +32,19 @@ def machine() -> str:
     return f"{cpu}, {os.cpu_count()} cores, {platform.system()} {platform.release()}"
 
 
-def main() -> None:
-    print("micrograd's demo, side by side ...", flush=True)
+def main(argv=()) -> None:
+    if "--quick" in argv:  # fewer rounds, no micrograd at width 64, nothing written: a check in a few minutes
+        print(fresh.report(fresh.run(quick=True)), flush=True)
+        return
+    print("side by side, each library in a fresh process ...", flush=True)
+    side = fresh.report(fresh.run())
+    print(side, flush=True)
+    print("\nmicrograd's demo loop, step for step ...", flush=True)
     demo = moons.report(moons.run(steps=20))
     print(demo, flush=True)
-    print("\nmicrograd's demo compiled ...", flush=True)
-    fast = compiled.report(compiled.run())
-    print(fast, flush=True)
+    print("\na big compiled graph ...", flush=True)
+    big = compiled.report_big(compiled.big_graph())
+    print(big, flush=True)
     print("\ngraph throughput and memory ...", flush=True)
     graphs = graph.report(graph.run())
     print(graphs, flush=True)
@@ -48,15 +55,19 @@ def main() -> None:
             f"- machine: {machine()}",
             f"- Python: {platform.python_implementation()} {platform.python_version()}",
             f"- date: {datetime.date.today().isoformat()}",
-            "- made by: `make bench` (bench/run.py); micrograd 0.1.0 and chainrule measured in the same process",
+            "- made by: `make bench` (bench/run.py)",
             "",
-            "## micrograd's demo loop",
+            "## Side by side, each library in its own fresh process",
+            "",
+            side,
+            "",
+            "## micrograd's demo loop, step for step in one process",
             "",
             demo,
             "",
-            "## micrograd's demo compiled (`autograd.compile`)",
+            "## A big compiled graph",
             "",
-            fast,
+            big,
             "",
             "## Graph throughput and memory",
             "",
@@ -79,4 +90,4 @@ def update_readme(results: str) -> None:
 
 
 if __name__ == "__main__":
-    main()
+    main(sys.argv[1:])

@@ -76,13 +76,33 @@ def test_a_callback_replacing_a_layer_trains_the_new_one(mode):
 
 @pytest.mark.parametrize("mode", MODES)
 def test_fit_stops_under_detect_anomaly_as_eager_does(mode):
-    X, _ = data()
-    y = [float(i % 2) for i in range(40)]
-    model = nn.MLP(3, [4, 1], seed=0, output_activation="linear")
-    for p in model.parameters():
-        p.data = 1e200  # the squared error overflows to inf
-    with ag.detect_anomaly(), pytest.raises(FloatingPointError):
-        nn.fit(model, X, y, loss="mse", epochs=1, compile=mode, progress=False)
+    """Finite at first (the trace sees nothing wrong), then SGD with a huge rate overflows a few
+    epochs in: eager stops there with FloatingPointError; compiled must stop at the same epoch,
+    naming the same op, not train on through inf and nan."""
+
+    def run(compile_mode):
+        X, _ = data()
+        y = [float(i % 2) for i in range(40)]
+        model = nn.MLP(3, [4, 1], seed=0, activation="linear", output_activation="linear")
+        epochs = []
+        optimizer = nn.optim.SGD(model.parameters(), lr=20.0)  # the loss grows 0.3, 13, 1e9, 1e33, 1e105, inf
+        with ag.detect_anomaly(), pytest.raises(FloatingPointError) as err:
+            nn.fit(
+                model,
+                X,
+                y,
+                loss="mse",
+                optimizer=optimizer,
+                epochs=200,
+                compile=compile_mode,
+                progress=False,
+                callback=lambda m, h: epochs.append(h["loss"][-1]),
+            )
+        return len(epochs), str(err.value).split(" with ")[0]  # the op it names (the batch is one graph eagerly)
+
+    eager_epochs, eager_message = run(False)
+    assert eager_epochs >= 2  # it trained a while: the first (traced) batch was finite
+    assert run(mode) == (eager_epochs, eager_message)
 
 
 def _snapshot_each_epoch(mode, change=False):
