@@ -7,6 +7,7 @@ import builtins
 import struct
 
 from ..engine import Value, constant
+from ..pytree import flatten, to_floats, unflatten
 from .signals import _Eager
 
 
@@ -114,47 +115,22 @@ def _count_inputs(d) -> int:
 
 
 def _flatten_aux(aux):
-    """The Values and numbers of an aux output, and its shape to rebuild it from floats."""
-    values: list = []
+    """The Values and numbers of an aux output (numbers as constants), and its shape to rebuild it from floats."""
 
-    def shape(a):
-        if type(a) is Value:
-            values.append(a)
-            return "v"
-        if isinstance(a, (list, tuple)):
-            return (
-                "list" if isinstance(a, list) else "tuple",
-                tuple(shape(x) for x in a),
+    def check(a):
+        if type(a) is not Value and not _is_real(a):
+            raise TypeError(
+                f"compile(has_aux=True): aux must hold Values and numbers (in lists/tuples), got {type(a).__name__}"
             )
-        if _is_real(a):
-            v = constant(a)
-            values.append(v)
-            return "v"
-        raise TypeError(
-            f"compile(has_aux=True): aux must hold Values and numbers (in lists/tuples), got {type(a).__name__}"
-        )
 
-    return values, shape(aux) if aux is not None else None
+    if aux is None:
+        return [], None
+    leaves, shape = flatten(aux, check)
+    return [a if type(a) is Value else constant(a) for a in leaves], shape
 
 
 def _rebuild_aux(shape, floats: list):
-    if shape is None:
-        return None
-    it = iter(floats)
-
-    def build(s):
-        if s == "v":
-            return next(it)
-        items = [build(x) for x in s[1]]
-        return items if s[0] == "list" else tuple(items)
-
-    return build(shape)
+    return None if shape is None else unflatten(shape, floats)
 
 
-def _aux_floats(aux):
-    if type(aux) is Value:
-        return aux.data
-    if isinstance(aux, (list, tuple)):
-        items = [_aux_floats(a) for a in aux]
-        return items if isinstance(aux, list) else tuple(items)
-    return None if aux is None else float(aux)
+_aux_floats = to_floats

@@ -23,6 +23,7 @@ FLOORS = {
     "autograd.extend": 1,
     "autograd.ops": 1,
     "autograd.functional": 1,
+    "autograd.pytree": 1,
     "autograd.gradcheck": 1,
     "autograd.anomaly": 1,
     "autograd.compile": 2,
