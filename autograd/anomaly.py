@@ -45,26 +45,34 @@ def _number(x) -> float:
     return x.data if isinstance(x, Value) else float(x)
 
 
-class AnomalyMode:
-    """The checks themselves. Where each node was made is kept on the node (see `engine._set_site`),
-    so the mode holds no node: a graph is freed as soon as the program drops it."""
+class AnomalyMode(engine.Observer):
+    """The checks themselves, an observer of the engine (see `engine.observing`). Where each node
+    was made is kept on the node as the observer's note, so the mode holds no node: a graph is
+    freed as soon as the program drops it."""
 
     def __init__(self):
-        self.deriving = 0  # >0 while derivative rules build gradient graphs (the partials are checked instead)
+        self.deriving = 0  # >0 while a backward pass runs (gradient graphs are checked through their partials)
 
     def site(self, node) -> str:
-        return engine._site_of(node) or "<made outside detect_anomaly()>"
+        return engine._note_of(node) or "<made outside detect_anomaly()>"
+
+    def saw(self, what, node, other, result) -> None:
+        if what == "made":
+            self.created(node)
+        elif what == "pass":
+            self.deriving += 1 if result else -1
 
     def created(self, node) -> None:
         site = _user_site()
-        engine._set_site(node, site)
+        engine._set_note(node, site)
         if not self.deriving and not math.isfinite(node.data):
             raise FloatingPointError(f"detect_anomaly: {_describe(node)} gave {node.data} at {site}")
 
-    def checker(self, needed: set):
-        """The `check` hook of `engine.backward_pass`, looking only at inputs in `needed`: a
+    def check(self, needed):
+        """The `check` hook of `engine.backward_pass`, looking only at inputs in ``needed()``: a
         gradient nobody can read (a constant's, or that of a branch no variable leads to,
         such as the exponent of ``x**2``) may be nan without alarm, as in PyTorch."""
+        needed = needed()
 
         def check(node, partials) -> None:
             """Called by the chain-rule loop before it applies `node`'s local derivatives."""
@@ -87,15 +95,16 @@ class AnomalyMode:
         return check
 
 
+def detecting() -> bool:
+    """True inside `detect_anomaly()` in this thread (compile runs eagerly there, so every node is checked)."""
+    return any(isinstance(o, AnomalyMode) for o in engine.observers())
+
+
 @contextmanager
 def detect_anomaly():
     """Raise FloatingPointError at the first nan or inf, forward or backward, naming the op and where."""
-    state = engine._state
-    outer = state.anomaly
-    state.anomaly = AnomalyMode() if outer is None else outer
-    engine._enter_mode()
-    try:
+    if detecting():  # nested: the outer block already checks everything
         yield
-    finally:
-        engine._leave_mode()
-        state.anomaly = outer
+        return
+    with engine.observing(AnomalyMode()):
+        yield

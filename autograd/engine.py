@@ -29,6 +29,9 @@ __all__ = [
     "parameter",
     "constant",
     "observing",
+    "Observer",
+    "current_observer",
+    "observers",
     "recording_comparisons",
     "is_tracing",
     "gc_paused",
@@ -37,12 +40,11 @@ __all__ = [
 
 class _ThreadState(threading.local):
     no_grad_depth = 0
-    anomaly = None  # an AnomalyMode while detect_anomaly() is active in this thread
-    observer = None  # see `observing`: who watches this thread's leaves and comparisons (compile's trace)
+    observer = None  # see `observing`: who watches this thread (compile's trace, anomaly mode, or both)
 
 
 _state = _ThreadState()
-_special_modes = 0  # >0 while any thread is inside no_grad(), detect_anomaly() or a scope: the slow path
+_special_modes = 0  # >0 while any thread is inside no_grad(), an observer or a scope: the slow path
 _modes_lock = threading.Lock()
 
 
@@ -98,15 +100,57 @@ def no_grad():
         _state.no_grad_depth -= 1
 
 
+class Observer:
+    """Whoever watches a thread through `observing`: the engine calls ``saw(what, node, other,
+    result)`` for each event and ``check(needed)`` before a backward pass. This base ignores all.
+
+    Events (``what``): "<", "<=", ">", ">=" for a comparison of Values, "!=" for ``bool(v)``
+    (``result`` its outcome); "float" when ``detach`` reads a number; "leaf" when a leaf is made
+    (``Value(...)``, ``copy.copy``); "no_grad" when ``no_grad`` is entered; "observer" when another
+    observer (``other``) starts watching inside; "made" when a node with parents is made; "pass"
+    when a checked backward pass starts (result True) or ends (False).
+    ``check(needed)`` may return a function ``check(node, partials)`` that the chain-rule loop calls
+    before it applies each node's local derivatives; ``needed()`` gives the nodes whose gradients
+    can be read. The engine knows no observer: `compile`'s trace and `detect_anomaly` are two."""
+
+    def saw(self, what, node, other, result) -> None:
+        pass
+
+    def check(self, needed):
+        return None
+
+
+class _Both(Observer):
+    """Two observers at once (anomaly mode inside a trace, or the other way round)."""
+
+    def __init__(self, first, second):
+        self.members = (first, second)
+
+    def saw(self, what, node, other, result) -> None:
+        for o in self.members:
+            o.saw(what, node, other, result)
+
+    def check(self, needed):
+        checks = [c for c in (o.check(needed) for o in self.members) if c is not None]
+        if len(checks) < 2:
+            return checks[0] if checks else None
+
+        def both(node, partials):
+            for c in checks:
+                c(node, partials)
+
+        return both
+
+
 @contextmanager
 def observing(observer):
-    """The one hook: while inside, this thread calls ``observer.saw(what, node, other, result)`` when
-    a comparison of Values is made (what: "<", "<=", ">", ">=", or "!=" for ``bool(v)``), ``detach``
-    reads a number ("float"), a leaf is made ("leaf": ``Value(...)``, ``copy.copy``) or ``no_grad``
-    is entered. The engine does not know who watches (`autograd.compile`'s trace does)."""
+    """The one hook: while inside, this thread tells ``observer`` (an `Observer`) what happens;
+    several may watch at once. The engine does not know who watches."""
     outer = _state.observer
-    _state.observer = observer
-    _enter_mode()  # leaves check for an observer on the slow path only
+    if outer is not None:
+        outer.saw("observer", None, observer, None)  # e.g. detect_anomaly() entered inside a compile trace
+    _state.observer = observer if outer is None else _Both(outer, observer)
+    _enter_mode()  # nodes and leaves look for an observer on the slow path only
     try:
         yield observer
     finally:
@@ -114,7 +158,41 @@ def observing(observer):
         _state.observer = outer
 
 
-class _GuardList:
+def current_observer():
+    """What watches this thread (an `Observer`, maybe several as one), or None."""
+    return _state.observer if _special_modes else None
+
+
+def observers() -> tuple:
+    """Every observer watching this thread, innermost last."""
+    o = current_observer()
+    if o is None:
+        return ()
+    out, todo = [], [o]
+    while todo:
+        x = todo.pop()
+        if type(x) is _Both:
+            todo += reversed(x.members)
+        else:
+            out.append(x)
+    return tuple(out)
+
+
+def _checked_pass(order: list, needed, **kwargs) -> None:
+    """`backward_pass`, with the check of whoever watches (anomaly mode), told when it starts and ends."""
+    observer = current_observer()
+    check = None if observer is None else observer.check(needed)
+    if check is None:
+        backward_pass(order, **kwargs)
+        return
+    observer.saw("pass", None, None, True)
+    try:
+        backward_pass(order, check=check, **kwargs)
+    finally:
+        observer.saw("pass", None, None, False)
+
+
+class _GuardList(Observer):
     """An observer keeping comparisons as (node, op, other, result) in a list; None for no_grad."""
 
     def __init__(self, guards: list):
@@ -123,7 +201,7 @@ class _GuardList:
     def saw(self, what, node, other, result) -> None:
         if what == "no_grad":
             self.guards.append(None)
-        elif what != "leaf":
+        elif what not in ("leaf", "made", "pass"):
             self.guards.append((node, what, other, result))
 
 
@@ -200,7 +278,7 @@ class scope:
             outer = _current_tag()
             if outer is not None:
                 tag = _nested_tag(outer, self.name)
-            sites = [_site_of(v) for v in nodes]  # anomaly mode's record of where each was made
+            sites = [_note_of(v) for v in nodes]  # an observer's note on a node (anomaly mode: where it was made)
         for v in nodes:
             label = v._tag
             if type(label) is not str:
@@ -209,7 +287,7 @@ class scope:
         if sites:
             for v, site in zip(nodes, sites):
                 if site is not None:
-                    _set_site(v, site)
+                    _set_note(v, site)
 
     def __repr__(self):
         return f"scope({self.name!r})"
@@ -410,10 +488,10 @@ class Value:
         if type(text) is not str:
             raise TypeError(f"label must be a str, got {type(text).__name__}")
         scope = self.scope
-        site = _site_of(self)
-        self._tag = text if scope is None and site is None else _Tag(text, scope)
-        if site is not None:
-            _set_site(self, site)
+        note = _note_of(self)
+        self._tag = text if scope is None and note is None else _Tag(text, scope)
+        if note is not None:
+            _set_note(self, note)
 
     @property
     def scope(self) -> str | None:
@@ -538,11 +616,10 @@ class Value:
                 self.grad = 1.0
             else:
                 self.grad += 1.0
-            anomaly = _state.anomaly if _special_modes else None
-            if anomaly is None:
+            if _state.observer is None or not _special_modes:
                 backward_pass(order)
             else:
-                backward_pass(order, check=anomaly.checker(_requiring_grad(order)))
+                _checked_pass(order, lambda: _requiring_grad(order))
 
 
 def backward_pass(order: list, *, as_values: bool = False, check=None, into: dict | None = None) -> None:
@@ -656,24 +733,24 @@ class _Tag:
         self.inner = None  # name -> _Tag of the scope of that name entered inside this one
 
 
-class _SiteTag(_Tag):
-    """A tag that also holds where the node was made: set only in anomaly mode, so the site
-    lives and dies with its node and costs nothing outside the mode."""
+class _NotedTag(_Tag):
+    """A tag that also holds an observer's note on the node (anomaly mode: where it was made), so
+    the note lives and dies with its node and costs nothing while nobody observes."""
 
-    __slots__ = ("site",)
+    __slots__ = ("note",)
 
 
-def _set_site(node, site: str) -> None:
+def _set_note(node, note) -> None:
     tag = getattr(node, "_tag", "")
-    new = _SiteTag(tag, None) if type(tag) is str else _SiteTag(tag.label, tag.scope, tag.outer)
-    new.site = site
+    new = _NotedTag(tag, None) if type(tag) is str else _NotedTag(tag.label, tag.scope, tag.outer)
+    new.note = note
     node._tag = new
 
 
-def _site_of(node) -> str | None:
-    """file:line where `node` was made in anomaly mode, or None."""
+def _note_of(node):
+    """The note an observer left on `node` (`_set_note`), or None."""
     tag = getattr(node, "_tag", None)
-    return tag.site if type(tag) is _SiteTag else None
+    return tag.note if type(tag) is _NotedTag else None
 
 
 def _requiring_grad(order: list) -> set:
@@ -690,11 +767,6 @@ def _requiring_grad(order: list) -> set:
         elif node._op is not CONST:
             needed.add(node)
     return needed
-
-
-def _anomaly():
-    """The AnomalyMode of this thread's `detect_anomaly()` block, or None."""
-    return _state.anomaly if _special_modes else None
 
 
 def _nested_tag(outer: _Tag, name: str) -> _Tag:
@@ -729,11 +801,11 @@ def _node(data, parents, op):
             v._parents = ()
             v._op = LEAF
             return v
-        anomaly = _state.anomaly
-        if anomaly is not None:
+        observer = _state.observer
+        if observer is not None:
             v._parents = parents
             v._op = op
-            anomaly.created(v)
+            observer.saw("made", v, None, None)
             return v
     v._parents = parents
     v._op = op

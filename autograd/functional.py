@@ -11,7 +11,7 @@ from __future__ import annotations
 import numbers
 import threading
 
-from .engine import Value, _anomaly, _enable_grad, backward_pass, constant, gc_paused, topological_order
+from .engine import Value, _checked_pass, _enable_grad, constant, gc_paused, topological_order
 from .ops import identity
 from .pytree import flatten, to_floats, unflatten
 
@@ -120,15 +120,8 @@ def gradients(out: Value, wrt: list, *, as_values: bool = False) -> list:
             leads.add(node)
     into = {out: 1.0}
     path = [node for node in order if node in leads or node is out]
-    anomaly = _anomaly()
-    if anomaly is None:
-        backward_pass(path, as_values=as_values, into=into)
-    else:  # gradient graphs built here are checked through their partials, and only where needed
-        anomaly.deriving += 1
-        try:
-            backward_pass(path, as_values=as_values, check=anomaly.checker(leads), into=into)
-        finally:
-            anomaly.deriving -= 1
+    # whoever watches (anomaly mode) checks the partials, and only where a gradient is wanted
+    _checked_pass(path, lambda: leads, as_values=as_values, into=into)
     result = [into.get(w, 0.0) if w in leads or w is out else 0.0 for w in wrt]
     if as_values:
         result = [r if type(r) is Value else constant(r) for r in result]

@@ -6,7 +6,8 @@ import inspect
 import threading
 from collections import OrderedDict
 
-from .. import engine, ops
+from .. import ops
+from ..anomaly import detecting
 from ..engine import Value, _enable_grad, constant, gc_paused, observing
 from ..functional import gradients
 from .arrays import write_lifted
@@ -146,7 +147,7 @@ class Compiled:
             key, flat = self._describe(args, kwargs, nums)
         except _Eager:
             return self._eager(args, kwargs, nums)
-        if engine._state.anomaly is not None:  # detect_anomaly(): eager, where every node is checked
+        if detecting():  # detect_anomaly(): eager, where every node is checked
             return self._eager(args, kwargs, nums)
         entries = self._cache.get(key)
         if entries:
@@ -333,7 +334,7 @@ class Compiled:
         if m == 0:
             raise ValueError("a batch call needs at least one example")
         examples = list(zip(*args))
-        if engine._state.anomaly is not None:  # detect_anomaly(): eager, where every node is checked
+        if detecting():  # detect_anomaly(): eager, where every node is checked
             return self._through_values(lambda: self._eager_batch(examples, kwargs))
         env = self._env()
         if env != self._batch_env:  # a global or closure number f reads has changed: trace again

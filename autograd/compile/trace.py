@@ -3,13 +3,14 @@ the graph it recorded in forward order, and the numbers f reads from its closure
 
 from __future__ import annotations
 
-from ..engine import Value, topological_order
+from ..engine import Observer, Value, topological_order
 from .pytree import _key
 
 
-class _TraceObserver:
+class _TraceObserver(Observer):
     """What a trace watches through the engine's hook: comparisons become guards; a leaf made inside
-    f is remembered (its number is this call's, so the trace cannot be reused); no_grad refuses."""
+    f is remembered (its number is this call's, so the trace cannot be reused); no_grad refuses.
+    Nodes being made and backward passes are not its business."""
 
     def __init__(self):
         self.guards: list = []
@@ -17,9 +18,11 @@ class _TraceObserver:
         self.refused = False
 
     def saw(self, what, node, other, result) -> None:
+        if what == "made" or what == "pass":
+            return
         if what == "leaf":
             self.made.add(node)
-        elif what == "no_grad":
+        elif what == "no_grad" or what == "observer":  # a block the replay could not honour: run eagerly
             self.refused = True
         else:
             if not (type(other) is Value or type(other) in (int, bool) or isinstance(other, float)):
