@@ -227,21 +227,19 @@ def _rest_of_sum(xs, m) -> float:
 
 def _logsumexp_arrays(np):
     def forward(*xs):
-        m = xs[0]
-        for x in xs[1:]:
-            m = np.maximum(m, x)
+        """m + log1p(Σ others), the first largest term left out, as the float rule."""
+        m, t = _softmax_terms_arrays(np, xs)
         finite = np.isfinite(m)
-        shift = np.where(finite, m, 0.0)
-        return np.where(finite, shift + np.log(total(np.exp(x - shift) for x in xs)), m)
+        nan = np.zeros(np.shape(m), dtype=bool)
+        for x in xs:
+            nan = nan | (x != x)
+        rest = _fsum_arrays(np, _without_first_max(np, xs, m, t))
+        return np.where(finite, m + np.log1p(rest), np.where(nan, np.nan, m))
 
     def derivative(ans, *xs):
         """softmax(x) as exp(x − m)/Σ, as the float rule (exp(x − ans) where ans is ±inf or nan)."""
-        m = xs[0]
-        for x in xs[1:]:
-            m = np.maximum(m, x)
-        shift = np.where(np.isfinite(m), m, 0.0)
-        terms = [np.exp(x - shift) for x in xs]
-        whole = total(terms)
+        _, terms = _softmax_terms_arrays(np, xs)
+        whole = _fsum_arrays(np, terms)
         finite = np.isfinite(ans)
         return tuple(np.where(finite, t / whole, np.exp(x - ans)) for t, x in zip(terms, xs))
 
@@ -280,11 +278,35 @@ def _softmax_terms(xs) -> list:
 
 
 def _softmax_terms_arrays(np, xs):
-    """exp(xⱼ − m) over a batch (arrays or numbers), m the largest x (nan everywhere if m is ±inf or nan, as `_softmax_terms`)."""
+    """exp(xⱼ − m) over a batch (arrays or numbers), m the largest x (nan everywhere if m is ±inf or
+    nan), with the rounding of xⱼ − m recovered as `_softmax_terms` does, so the two agree to an ulp."""
     m = xs[0]
     for x in xs[1:]:
         m = np.maximum(m, x)
-    return m, [np.exp(x - m) for x in xs]
+    return m, [_exp_shifted(np, x, m) for x in xs]
+
+
+def _exp_shifted(np, x, m):
+    """exp(x − m) with the rounding error of x − m applied (Knuth's two-sum), elementwise."""
+    d = x - m
+    t = np.exp(d)
+    c = d - x
+    fixed = t + t * ((x - (d - c)) - (m + c))
+    return np.where((t != 0.0) & np.isfinite(d), fixed, t)
+
+
+def _fsum_arrays(np, terms):
+    """Σ terms elementwise, compensated (Neumaier): within an ulp or so of `math.fsum` on each
+    column, where a plain left-to-right sum can be several ulps off."""
+    terms = list(terms)
+    s = terms[0] + 0.0
+    c = 0.0
+    for t in terms[1:]:
+        big = s + t
+        c = c + np.where(np.abs(s) >= np.abs(t), (s - big) + t, (t - big) + s)
+        s = big
+    finite = np.isfinite(s)
+    return np.where(finite, s + np.where(finite, c, 0.0), s)
 
 
 def _softmax_arrays_at(k: int):
@@ -293,17 +315,28 @@ def _softmax_arrays_at(k: int):
     def on_arrays(np):
         def forward(*xs):
             _, t = _softmax_terms_arrays(np, xs)
-            return t[k] / total(t)
+            return t[k] / _fsum_arrays(np, t)
 
         def derivative(ans, *xs):
             _, t = _softmax_terms_arrays(np, xs)
-            whole = total(t)
-            rest = total(t[:k] + t[k + 1 :]) / whole
+            whole = _fsum_arrays(np, t)
+            rest = _fsum_arrays(np, t[:k] + t[k + 1 :]) / whole if len(t) > 1 else 0.0 * whole
             return tuple(ans * rest if j == k else -ans * (t[j] / whole) for j in range(len(xs)))
 
         return forward, derivative
 
     return on_arrays
+
+
+def _without_first_max(np, xs, m, t) -> list:
+    """The terms with the first largest one (exactly 1) set to 0: what log1p's argument sums."""
+    taken = np.zeros(np.shape(m), dtype=bool)
+    rest = []
+    for x, term in zip(xs, t):
+        first = (x == m) & ~taken
+        taken = taken | first
+        rest.append(np.where(first, 0.0, term))
+    return rest
 
 
 def _log_softmax_arrays_at(k: int):
@@ -312,20 +345,16 @@ def _log_softmax_arrays_at(k: int):
     def on_arrays(np):
         def forward(*xs):
             m, t = _softmax_terms_arrays(np, xs)
-            taken = np.zeros(np.shape(m), dtype=bool)
-            rest = []
-            for x, term in zip(xs, t):  # leave out the first largest term, exactly 1
-                first = (x == m) & ~taken
-                taken = taken | first
-                rest.append(np.where(first, 0.0, term))
+            rest = _without_first_max(np, xs, m, t)
             finite = np.isfinite(m)
-            plain = (xs[k] - m) - np.log(total(np.exp(x - m) for x in xs))
-            return np.where(finite, (xs[k] - np.where(finite, m, 0.0)) - np.log1p(total(rest)), plain)
+            plain = (xs[k] - m) - np.log(_fsum_arrays(np, [np.exp(x - m) for x in xs]))
+            return np.where(finite, (xs[k] - np.where(finite, m, 0.0)) - np.log1p(_fsum_arrays(np, rest)), plain)
 
         def derivative(ans, *xs):
             _, t = _softmax_terms_arrays(np, xs)
-            whole = total(t)
-            return tuple(total(t[:k] + t[k + 1 :]) / whole if j == k else -t[j] / whole for j in range(len(xs)))
+            whole = _fsum_arrays(np, t)
+            others = _fsum_arrays(np, t[:k] + t[k + 1 :]) if len(t) > 1 else 0.0 * whole
+            return tuple(others / whole if j == k else -t[j] / whole for j in range(len(xs)))
 
         return forward, derivative
 
@@ -453,6 +482,12 @@ def _labelled_derivative(ans, label, *xs):
     return (0.0, *_log_softmax_at(_class_of(label, len(xs))).derivative(ans, *xs))
 
 
+def _column_sums(np, T):
+    """Each column's sum, accumulated in extended precision where the platform has it (x86's 80-bit
+    long double): then rounded once, as `math.fsum` rounds, for a handful of classes."""
+    return T.sum(axis=0, dtype=np.longdouble).astype(float)
+
+
 def _labelled_arrays(np):
     """The same over a batch: rows xs (one array per class), labels one per column. The finite case
     in a few whole-array steps; where a column holds an inf or nan, the float rule's plain formula."""
@@ -468,14 +503,14 @@ def _labelled_arrays(np):
         if not ((k == label).all() and k.min() >= 0 and k.max() < len(xs)):
             raise ValueError(f"log_softmax() label must hold an integer class in [0, {len(xs)})")
         m = Z.max(axis=0)
-        return Z, np.arange(n), k, m, np.exp(Z - m)  # exp(x − m): nan where m is ±inf, as the float rule
+        return Z, np.arange(n), k, m, _exp_shifted(np, Z, m)  # nan where m is ±inf, as the float rule
 
     def forward(label, *xs):
         Z, cols, k, m, T = parts(label, xs)
         picked = Z[k, cols]
         finite = np.isfinite(m)
         T[Z.argmax(axis=0), cols] = 0.0  # the first largest term, exactly 1, is the 1 of log1p
-        out = (picked - m) - np.log1p(T.sum(axis=0))
+        out = (picked - m) - np.log1p(_column_sums(np, T))
         if not finite.all():  # a column with an inf or nan: the plain formula, as the float rule
             plain = (picked - m) - np.log(np.exp(Z - m).sum(axis=0))
             out = np.where(finite, out, plain)
@@ -485,7 +520,7 @@ def _labelled_arrays(np):
         Z, cols, k, m, T = parts(label, xs)
         tk = T[k, cols].copy()
         T[k, cols] = 0.0
-        others = T.sum(axis=0)  # 1 − s_k summed from the other terms, as the float rule
+        others = _column_sums(np, T)  # 1 − s_k summed from the other terms, as the float rule
         whole = others + tk
         D = T / -whole
         D[k, cols] = others / whole

@@ -474,8 +474,9 @@ class Compiled:
             if from_theta[2]:
                 L[from_theta[2]] = [leaves[j].data for j in from_theta[2]]
         G_all = np.zeros(len(leaves))
-        total_value, totals = 0.0, None
+        totals = None
         aux_rows = [None] * m
+        value_rows = [0.0] * m  # each example's value, in the caller's order: added up as eager adds them
         with np.errstate(all="ignore"):
             for body, (indices, flats) in groups.items():
                 if body not in self._batch_fns:
@@ -496,7 +497,9 @@ class Compiled:
                     columns = list(np.array(flats, dtype=float).T) if flats[0] else []
                     values, aux, grads = fn((0, columns, n), data, [0.0] * len(self._params), 1.0 / m)
                     totals = grads if totals is None else [t + g for t, g in zip(totals, grads)]
-                total_value += _batch_sum(np, values[0], n)
+                per_example = np.broadcast_to(values[0], (n,)).tolist()
+                for j, k in enumerate(indices):
+                    value_rows[k] = per_example[j]
                 if self._has_aux:  # each example's aux numbers, as floats, in one conversion
                     if aux[0]:
                         cols = [
@@ -516,7 +519,7 @@ class Compiled:
             grad = G_all[from_theta[3]]
         if totals is not None:
             grad = grad + np.array(totals, dtype=float)
-        result = self._batch_result([total_value], aux_rows, [body for body, _ in keyed], m)
+        result = self._batch_result(value_rows, aux_rows, [body for body, _ in keyed], m)
         if theta is not None:
             return result, grad
         for p, g in zip(self._params, grad.tolist()):
@@ -591,10 +594,6 @@ class Compiled:
             aux_rows[k] = _aux_floats(aux)
         value = ops.total(values) / m
         return ((value, aux_rows), ()) if self._has_aux else (value, ())
-
-
-def _batch_sum(np, x, n):
-    return float(np.cumsum(x)[-1]) if isinstance(x, np.ndarray) else x * n
 
 
 def _is_flat_list(shape) -> bool:

@@ -228,10 +228,6 @@ def _numpy():
     return numpy
 
 
-def _batch_sum(np, x, n):
-    return float(np.cumsum(x)[-1]) if isinstance(x, np.ndarray) else x * n
-
-
 def _batch_leaves(traces) -> list:
     """Every trace's outside leaves, each once, in first-seen order (the order `_write_batch` unpacks)."""
     return list({v: None for t in traces for v in t.leaves})

@@ -1,5 +1,5 @@
 """A property: a drawn program over every op, with value-dependent branches, number arguments, ±0, nan,
-inf and huge ints, compiled, equals value_and_grad bit for bit ("python") or to 1e-15 ("numpy"), called
+inf and huge ints, compiled, equals value_and_grad bit for bit ("python") or to 1e-14 of its terms ("numpy"), called
 repeatedly with changing inputs, inside and outside no_grad(), first and second order, from threads (issue 19.4)."""
 
 import math
@@ -136,13 +136,18 @@ def test_compiled_from_several_threads(program, inputs):
     assert not bad
 
 
-def close(a, b) -> bool:
+def close(a, b, scale=1.0) -> bool:
     if a == b or (a != a and b != b):
         return True
-    return abs(a - b) <= TOL * max(1.0, abs(a), abs(b))
+    return abs(a - b) <= TOL * max(1.0, abs(a), abs(b), scale)
 
 
-TOL = 1e-13  # NumPy's exp, log, ... may differ from math's in the last bit, and a few ops compound it
+# Relative to the largest term summed (m examples' largest contribution, times m): what adding a
+# batch in another order than backward()'s can move a result by; under cancellation (terms of 1e300
+# adding up to 0) a bound relative to the result alone is unattainable by any order but eager's.
+# 1e-14, not 1e-15: NumPy's tanh, exp, log differ from math's by an ulp or two, and a rule such as
+# 1 − tanh² grows that tenfold near saturation (measured: 1.7e-15 on tanh(9)'s gradient)
+TOL = 1e-14
 finite = st.floats(-3, 3, allow_nan=False, width=64)
 
 
@@ -168,10 +173,16 @@ def test_batches_equal_the_eager_mean(batch, program, rows, n):
         want_value = J.data if isinstance(J, Value) else J
         grads = ag.functional.gradients(J, [w, b]) if isinstance(J, Value) else [0.0, 0.0]
         assert isinstance(got, tuple), got
-        assert close(got[0], want_value), (got[0], want_value)
-        for p, q in zip(got_grads, grads):
-            assert close(p, q), (program, p, q)
+        assert close(got[0], want_value, len(xs) * max(_magnitude(v) for v in losses)), (got[0], want_value)
+        terms = [ag.functional.gradients(v, [w, b]) if isinstance(v, Value) else [0.0, 0.0] for v in losses]
+        for k, (p, q) in enumerate(zip(got_grads, grads)):
+            assert close(p, q, len(xs) * max(_magnitude(t[k]) for t in terms)), (program, p, q)
         xs = [x * 0.5 - 0.1 for x in xs]
+
+
+def _magnitude(v) -> float:
+    x = v.data if isinstance(v, Value) else v
+    return abs(x) if x == x and abs(x) != math.inf else 0.0
 
 
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
