@@ -67,11 +67,13 @@ def fit(
 
     compile: False (or "off") builds the graph at every step. True (or "python") traces one
     example's forward pass and loss once with `autograd.compile` and runs the written-out code
-    over each batch; "numpy" runs that code with NumPy arrays over the batch. The gradients are
-    the same sums in the same order as eager backward (losses equal to rounding, 1e-15 relative;
-    "numpy" sums over the batch in its own order, about 1e-15 relative per step). Needs a named
-    loss (each one is a mean over examples); targets of mse and hinge are inputs of the trace, other
-    losses' targets (class labels) get one trace each.
+    over each batch; "numpy" runs it over the batch with the model's layers as matrix products
+    (Z = W A + b) and keeps the parameters in one array while it trains (written back to the model
+    before every callback and when fit returns). The gradients are the same sums in the same order
+    as eager backward ("numpy" adds a batch in the matrix product's order: about 1e-16 relative per
+    step, which Adam can grow to 1e-10 over epochs). Needs a named loss (each one is a mean over
+    examples); the targets of mse, hinge and cross_entropy (class labels) are inputs of the one
+    trace, bce's get one trace each.
     """
     callbacks = _callbacks(callback)
     X, y = _examples(X, y, "X is empty: nothing to train on")
