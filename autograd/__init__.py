@@ -11,7 +11,7 @@ accept the same inputs; so does ``compile`` (`autograd.compile`: trace a functio
 as generated Python), which takes a function, not source text.
 """
 
-__version__ = "0.3.0"  # the one place the version is written (pyproject reads it; CHANGELOG.md says what changed)
+__version__ = "0.4.0"  # the one place the version is written (pyproject reads it; CHANGELOG.md says what changed)
 __chainrule__ = True  # tells this package from HIPS autograd's, which has the same import name
 
 from ._clash import check as _check_install

@@ -259,6 +259,7 @@ class Neuron(Module):
         self._activation = activation
         self._act = None if fn is _activations.linear else fn
         self._act_is_one_node = activation in _activations.BUILTIN
+        self._one_node_act = self._act if self._act_is_one_node else None  # the hot path's one test
         self.w = [parameter(w) for w in weights]
         self.b = parameter(0.0)
         if not _inner:  # a Layer building its neurons names them once, when it adopts them all
@@ -271,12 +272,14 @@ class Neuron(Module):
     def __getstate__(self) -> dict:
         state = super().__getstate__()
         state.pop("_act", None)  # a function: pickle keeps the activation's name and finds it again
+        state.pop("_one_node_act", None)
         return state
 
     def __setstate__(self, state: dict) -> None:
         super().__setstate__(state)
         fn = _activations.get(self._activation)
         self._act = None if fn is _activations.linear else fn
+        self._one_node_act = self._act if self._act_is_one_node else None
 
     @property
     def activation(self) -> str:
@@ -286,14 +289,19 @@ class Neuron(Module):
         """a = g(wᵀx + b) for one example x (a list of floats or Values)."""
         if type(x) is not list or len(x) != len(self.w):  # the usual case passes one test
             _check_input(self, x, len(self.w))
-        z = dot(self.w, x, bias=self.b)
+        return self._forward(x)
+
+    def _forward(self, x):
+        """The neuron on an input its layer has already checked."""
+        z = dot(self.w, x, self.b)
+        act = self._one_node_act
+        if act is not None:  # the hot path: name the two nodes after making them
+            a = act(z)
+            self._scope.tag(z, a)
+            return a
         if self._act is None:
             self._scope.tag(z)
             return z
-        if self._act_is_one_node:  # the hot path: name the two nodes after making them
-            a = self._act(z)
-            self._scope.tag(z, a)
-            return a
         self._scope.tag(z)
         with self._scope:  # a registered activation may make many nodes: all are named
             return self._act(z)
@@ -343,9 +351,13 @@ class Layer(Module):
         """The layer's outputs for one example: a Value when nout = 1, else a list."""
         if type(x) is not list or len(x) != len(self.neurons[0].w):  # the usual case passes one test
             _check_input(self, x, self.nin)
-        x = [v if type(v) is Value else constant(v) for v in x]  # wrap plain inputs once, not once per neuron
-        out = [n(x) for n in self.neurons]
+        out = self._forward(x)
         return out[0] if len(out) == 1 else out
+
+    def _forward(self, x) -> list:
+        """The layer's outputs as a list, on an input already checked."""
+        x = [v if type(v) is Value else constant(v) for v in x]  # wrap plain inputs once, not once per neuron
+        return [n._forward(x) for n in self.neurons]
 
     def to_numpy(self, grad: bool = False):
         """(W, b) as NumPy arrays: W (nout, nin), row j = neuron j's weights; b (nout, 1).
@@ -419,10 +431,8 @@ class MLP(Module):
         """Forward one example x (a list of nin floats or Values) through every layer."""
         if type(x) is not list or len(x) != len(self.layers[0].neurons[0].w):
             _check_input(self, x, self.nin)
-        for layer in self.layers:
-            x = layer(x)
-            if type(x) is not list:  # a one-neuron layer gives a Value
-                x = [x]
+        for layer in self.layers:  # each layer's width matches the next one's inputs: checked once, here
+            x = layer._forward(x)
         return x[0] if len(x) == 1 else x
 
     def to_numpy(self, grad: bool = False):
