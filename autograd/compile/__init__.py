@@ -27,10 +27,13 @@ for bit, as are the numbers f reads from its closure and globals. A call runs ea
 in ``stats["eager"]``) on an arithmetic error, `Value` arguments, ``no_grad`` or a leaf made
 inside ``f``, and inside ``detect_anomaly()``. docs/compile.md lists what is guarded exactly.
 
-The package, one job a module: ``trace`` (what a trace watches, the recorded graph), ``symbols``
-(an op's rule run on symbols), ``names``, ``body`` (forward, guard and backward statements),
-``emit`` (whole functions: one call, a batch loop, NumPy arrays), ``pytree`` (argument keys and
-flattening, aux), ``dispatch`` (the cache and the eager fallback).
+The package, one job a module: ``trace`` (what a trace watches, the recorded graph), ``ir`` (the
+trace as a program: equations and guards; the backward equations the chain rule appends; statements
+with the names they read and write), ``symbols`` (an op's rule run on symbols), ``names``, ``body``
+(the forward, guard and backward statements of a program), ``emit`` (whole functions: one call, a
+batch loop, NumPy arrays), ``lift`` (layers found in the equations) and ``arrays`` (their NumPy
+code), ``pytree`` (argument keys; flattening is `autograd.pytree`), ``dispatch`` (the cache and the
+eager fallback).
 
 Higher order: ``compile(grad(f))`` works — the trace of ``grad(f)`` is the graph of the
 gradient, so its compiled gradient is the second derivative. Called with `Value`s (inside

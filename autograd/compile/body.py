@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from .ir import Stmt, Var, program
+from .ir import Partials, Stmt, Term, Var, program
 from .names import _OP_WORDS, _identifier, _Names, _node_base
 from .symbols import _float_text, _literal, _template
 from .trace import _Trace
@@ -118,9 +118,24 @@ class _Body:
             self.lines.append(Stmt(f"if {check}: raise _Stale  # the trace had {test} {result}", (), _names([a, b])))
 
     def backward(self, targets: dict) -> dict:
-        """The chain rule. ``targets`` maps each node whose gradient is wanted to its kind:
-        "fresh" (a variable of its own) or the name of an accumulator to add into."""
-        refs, lines, prog = self.refs, self.lines, self.prog
+        """The chain rule: the backward equations (`grad_equations`), then a statement for each."""
+        equations, grad = self.grad_equations(targets)
+        self.lines.append(Stmt("# backward: the chain rule, from the output back, last node first"))
+        partials: dict = {}  # forward equation -> the texts of its partials
+        for be in equations:
+            if type(be) is Partials:
+                partials[be.eqn] = self._partials(be)
+            else:
+                self.lines += self._term(be, partials)
+        return grad
+
+    def grad_equations(self, targets: dict) -> tuple:
+        """The backward program as data: for each equation the output depends on, last first, its
+        `Partials` (from its op's rule) and a `Term` per input a target depends on. ``targets``
+        maps each node whose gradient is wanted to "fresh" (a variable of its own) or the name of
+        an accumulator to add into. Returns (equations, node -> the name of its gradient, None
+        meaning exactly 1.0)."""
+        refs, prog = self.refs, self.prog
         out = self.node(prog.out) if type(prog.out) is Var else None
         needed = set() if out is None else {prog.out}  # the equations the output depends on, last first
         eqns = []
@@ -139,10 +154,10 @@ class _Body:
                 for a in eq.inputs:
                     if type(a) is Var and self.node(a) in leads:
                         fan_in[self.node(a)] = fan_in.get(self.node(a), 0) + 1
-        grad = {out: self.seed}  # node -> the name of its gradient; None means exactly 1.0
-        lines.append(Stmt("# backward: the chain rule, from the output back, last node first"))
+        grad = {out: self.seed}
+        equations: list = []
         if out is not None and out in targets and targets[out] != "fresh":
-            lines.append(self.add_into(targets[out], self.seed or "1.0", "", _names([self.seed]), running_sum=True))
+            equations.append(Term(targets[out], "running", self.seed, None, 0))
         for eq in reversed(eqns):
             node = self.node(eq.out)
             if node not in grad:
@@ -152,41 +167,90 @@ class _Body:
             wanted = [i for i, p in enumerate(parents) if p is not None and p in leads]
             if not wanted:
                 continue
-            partials = self._partials(eq)
+            forms = self._partial_forms(eq)
+            called = forms[0][0] in ("call", "call1")
+            partials = Partials(self.temp() if called else "", eq)
+            equations.append(partials)
             for i in wanted:
                 p = parents[i]
-                text, atomic, reads = partials[i]
-                if text == "1.0":
-                    c, reads = g or "1.0", _names([g])
-                elif eq.prim.masks:  # a partial of exactly 0 passes nothing, as in the one chain-rule loop
-                    d = self.temp()
-                    lines.append(Stmt(f"{d} = {text}  # {eq.prim.name}'s partial; 0 cuts the branch off", (d,), reads))
-                    term = d if g is None else f"{g} * {d}"
-                    if self.backend == "numpy":
-                        c = f"_np.where({d} != 0.0, {term}, 0.0)"
-                    else:
-                        c = f"({term} if {d} != 0.0 else 0.0)"
-                    reads = _names([d, g])
-                elif g is None:
-                    c = text
-                else:
-                    c = f"{g} * {text if atomic else '(' + text + ')'}"
-                    reads = (*reads, *_names([g]))
                 kind = targets.get(p, "fresh")
-                why = f"  # via {refs[node]} ({eq.prim.name})"
+                form, text = forms[i]
+                if called:
+                    form, text = ("name", partials.out) if form == "call1" else ("expr", None)
                 if kind != "fresh":  # a parameter: add into its running sum
-                    lines.append(self.add_into(kind, c, why, reads, running_sum=True))
+                    equations.append(Term(kind, "running", g, eq, i))
                     grad.setdefault(p, kind)
                 elif p in grad:
-                    lines.append(self.add_into(grad[p], c, why, reads))
-                elif fan_in[p] == 1 and p not in targets and (c == "1.0" or _is_name(c)):
-                    # its only contribution is exactly 1.0 or an existing variable: nothing to write
-                    grad[p] = None if c == "1.0" else c
+                    equations.append(Term(grad[p], "add", g, eq, i))
+                elif (
+                    fan_in[p] == 1
+                    and p not in targets
+                    and (
+                        (form == "one" and (g is None or _is_name(g)))
+                        or (form == "name" and g is None and not eq.prim.masks)
+                    )
+                ):
+                    grad[p] = g if form == "one" else text  # its only term is a name already written: no statement
                 else:
                     name = self.names.fresh(f"g_{refs[p]}" if _is_name(refs[p]) else "g")
-                    lines.append(Stmt(f"{name} = {c}{why}", (name,), reads))
+                    equations.append(Term(name, "new", g, eq, i))
                     grad[p] = name
-        return grad
+        return equations, grad
+
+    def _partial_forms(self, eq) -> list:
+        """For each input, how its partial reads: ("one", "1.0"), ("name", the name), ("expr", None),
+        or ("call"/"call1", None) when the op's rule is called at run time (one or several outputs)."""
+        prim = eq.prim
+        args = [self.operand(a) for a in eq.inputs]
+        templates = self._templates(eq, len(args))
+        if templates is None:
+            one = len(args) == 1 and prim.arity == 1
+            return [("call1" if one else "call", None)] * len(args)
+        ans = self.refs[self.node(eq.out)]
+        forms = []
+        for tp in templates:
+            text = tp.render(ans, args)
+            forms.append(("one", text) if text == "1.0" else ("name", text) if _is_name(text) else ("expr", None))
+        return forms
+
+    def _templates(self, eq, n: int):
+        _, array_derivative = self.array_rules(eq.prim)
+        templates = None if array_derivative is not None else _template(eq.prim, n, "derivative")
+        if templates is None or (self.backend == "numpy" and any(tp.branchy for tp in templates)):
+            return None
+        return templates
+
+    def _term(self, t: Term, partials: dict) -> list:
+        """The statement(s) of one chain-rule term."""
+        g = t.grad
+        if t.eqn is None:  # the seed into the output's own accumulator
+            return [self.add_into(t.target, g or "1.0", "", _names([g]), running_sum=True)]
+        text, atomic, reads = partials[t.eqn][t.index]
+        lines = []
+        if text == "1.0":
+            c, reads = g or "1.0", _names([g])
+        elif t.eqn.prim.masks:  # a partial of exactly 0 passes nothing, as in the one chain-rule loop
+            d = self.temp()
+            lines.append(Stmt(f"{d} = {text}  # {t.eqn.prim.name}'s partial; 0 cuts the branch off", (d,), reads))
+            term = d if g is None else f"{g} * {d}"
+            if self.backend == "numpy":
+                c = f"_np.where({d} != 0.0, {term}, 0.0)"
+            else:
+                c = f"({term} if {d} != 0.0 else 0.0)"
+            reads = _names([d, g])
+        elif g is None:
+            c = text
+        else:
+            c = f"{g} * {text if atomic else '(' + text + ')'}"
+            reads = (*reads, *_names([g]))
+        why = f"  # via {self.refs[self.node(t.eqn.out)]} ({t.eqn.prim.name})"
+        if t.mode == "running":
+            lines.append(self.add_into(t.target, c, why, reads, running_sum=True))
+        elif t.mode == "add":
+            lines.append(self.add_into(t.target, c, why, reads))
+        else:
+            lines.append(Stmt(f"{t.target} = {c}{why}", (t.target,), reads))
+        return lines
 
     def add_into(self, name: str, c: str, why: str, reads: tuple, running_sum: bool = False) -> Stmt:
         if self.backend != "numpy":
@@ -199,17 +263,19 @@ class _Body:
             return Stmt(f"{name} = {c}{why}", (name,), reads)
         return Stmt(f"{name} = {name} + {c}{why}", (name,), (name, *reads))
 
-    def _partials(self, eq) -> list:
-        """(text, atomic, names read) of ∂out/∂inputᵢ for each input of an equation, from its op's own rule."""
+    def _partials(self, p: Partials) -> list:
+        """(text, atomic, names read) of ∂out/∂inputᵢ for each input of an equation, from its op's own
+        rule: expressions read off on symbols, or a call of the rule assigned to ``p.out``."""
+        eq = p.eqn
         prim = eq.prim
         args = [self.operand(a) for a in eq.inputs]
         ans = self.refs[self.node(eq.out)]
-        _, array_derivative = self.array_rules(prim)
-        templates = None if array_derivative is not None else _template(prim, len(args), "derivative")
-        if templates is not None and not (self.backend == "numpy" and any(tp.branchy for tp in templates)):
+        templates = self._templates(eq, len(args))
+        if templates is not None:
             return [(tp.render(ans, args), tp.atomic, _names(tp.holes(ans, args))) for tp in templates]
+        _, array_derivative = self.array_rules(prim)
         rule = array_derivative or prim.derivative
-        d = self.temp()
+        d = p.out
         label = ("a_d_" if array_derivative else "d_") + _OP_WORDS.get(prim.name, prim.name)
         call = f"{d} = {self.bind(rule, label)}({', '.join([ans, *args])})  # {prim.name}'s rule"
         self.lines.append(Stmt(call, (d,), _names([ans, *args])))

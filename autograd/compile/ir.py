@@ -112,3 +112,27 @@ def program(trace) -> Program:
         rhs = atom(other) if type(other) is Value else Lit(other)
         guards.append(Guard(atom(node), op, rhs, result))
     return Program(nodes, inputs, leaves, eqns, guards, atom(trace.out), [atom(v) for v in trace.aux_values])
+
+
+# ---- the backward program: equations the chain rule appends -------------------------------------
+class Partials(NamedTuple):
+    """``out = ∂eqn.out/∂eqn.inputs``: every local derivative of a forward equation, from its op's
+    rule in ops.py (``out`` names them when the rule is called; an arithmetic rule is read off as
+    expressions and needs no variable)."""
+
+    out: str
+    eqn: Eqn
+
+
+class Term(NamedTuple):
+    """One term of the chain rule: ``target (+)= grad · ∂eqn.out/∂eqn.inputs[index]``.
+
+    mode: "new" (a variable of its own), "add" (into a sum begun before), "running" (a parameter's
+    running sum, as ``backward()`` keeps ``.grad``). grad: the incoming gradient's name, None for
+    exactly 1.0. eqn None: the output itself is a target (its gradient is the seed)."""
+
+    target: str
+    mode: str
+    grad: object
+    eqn: object
+    index: int
