@@ -351,6 +351,15 @@ def _steady(r):
     return statistics.median(r["steady"])
 
 
+def _median_steady(runs) -> float:
+    """The median over rounds of each round's median steady step."""
+    return statistics.median(_steady(x) for x in runs)
+
+
+def _met(ok: bool) -> str:
+    return "met" if ok else "missed"
+
+
 def _ratio_text(ratios) -> str:
     if not ratios:
         return "–"
@@ -444,7 +453,7 @@ def report(results) -> str:
             vs_eager = [_steady(e) / _steady(x) for e, x in zip(runs.get("eager", []), rs)]
             gap = max(abs(x["loss0"] - mg[0]["loss0"]) for x in rs) if mg else None
             lines.append(
-                f"| {names[lib]} | {width} | {_ms(statistics.median(x['first'] for x in rs))} | {_ms(statistics.median(_steady(x) for x in rs))} "
+                f"| {names[lib]} | {width} | {_ms(statistics.median(x['first'] for x in rs))} | {_ms(_median_steady(rs))} "
                 f"| {_ratio_text(vs_mg) if lib != 'micrograd' else '1x'} "
                 f"| {'1x' if lib == 'eager' else '–' if lib == 'micrograd' else _ratio_text(vs_eager)} "
                 f"| {'–' if gap is None or lib == 'micrograd' else f'{gap:.1e}'} |"
@@ -452,12 +461,12 @@ def report(results) -> str:
             if lib == "numpy" and mg:
                 med = statistics.median(vs_mg)
                 targets.append(
-                    f'- `batch="numpy"` at width {width}: {med:,.0f}x micrograd (target ≥ 1,000x): {"met" if med >= 1000 else "missed"}'
+                    f'- `batch="numpy"` at width {width}: {med:,.0f}x micrograd (target ≥ 1,000x): {_met(med >= 1000)}'
                 )
             if lib == "numpy" and width == 64:
                 first = statistics.median(x["first"] for x in rs)
                 targets.append(
-                    f'- first call of `batch="numpy"` at width 64 (trace, lift, write, compile, one step): {first:.2f} s (target < 0.5 s): {"met" if first < 0.5 else "missed"}'
+                    f'- first call of `batch="numpy"` at width 64 (trace, lift, write, compile, one step): {first:.2f} s (target < 0.5 s): {_met(first < 0.5)}'
                 )
     lines.append("")
     lines.append(
@@ -471,11 +480,11 @@ def report(results) -> str:
         med = statistics.median(ratios)
         lines += [
             "",
-            f"`nn.fit` on the moons (2-16-16-1, hinge, SGD, full batch) per steady epoch: eager {_ms(statistics.median(_steady(x) for x in runs['eager']))}, "
-            f'`compile="numpy"` {_ms(statistics.median(_steady(x) for x in runs["numpy"]))} (first epoch {_ms(statistics.median(x["first"] for x in runs["numpy"]))}): {_ratio_text(ratios)}.',
+            f"`nn.fit` on the moons (2-16-16-1, hinge, SGD, full batch) per steady epoch: eager {_ms(_median_steady(runs['eager']))}, "
+            f'`compile="numpy"` {_ms(_median_steady(runs["numpy"]))} (first epoch {_ms(statistics.median(x["first"] for x in runs["numpy"]))}): {_ratio_text(ratios)}.',
         ]
         targets.append(
-            f'- moons `fit(compile="numpy")`: {med:,.1f}x eager per steady epoch (target ≥ 40x): {"met" if med >= 40 else "missed"}'
+            f'- moons `fit(compile="numpy")`: {med:,.1f}x eager per steady epoch (target ≥ 40x): {_met(med >= 40)}'
         )
     # digits
     runs = results.get(("digits", 0), {})
@@ -496,7 +505,7 @@ def report(results) -> str:
                 lines.append(f"| {labels[lib]} | not installed | – | – |")
                 continue
             lines.append(
-                f"| {labels[lib]} | {_ms(statistics.median(x['first'] for x in rs))} | {_ms(statistics.median(_steady(x) for x in rs))} | {statistics.median(x['accuracy'] for x in rs):.1%} |"
+                f"| {labels[lib]} | {_ms(statistics.median(x['first'] for x in rs))} | {_ms(_median_steady(rs))} | {statistics.median(x['accuracy'] for x in rs):.1%} |"
             )
         if runs.get("chainrule") and runs.get("torch"):
             ratios = [_steady(t) / _steady(c) for c, t in zip(runs["chainrule"], runs["torch"])]
@@ -504,7 +513,7 @@ def report(results) -> str:
             acc = statistics.median(x["accuracy"] for x in runs["chainrule"])
             lines += ["", f"PyTorch's epoch ÷ chainrule's: {_ratio_text(ratios)}."]
             targets.append(
-                f"- digits epoch with `compile=\"numpy\"`: {med:.2f}x PyTorch float64's speed (target ≥ 1x, no longer than PyTorch's): {'met' if med >= 1 else 'missed'}; held-out accuracy {acc:.1%} (target ≥ 93%): {'met' if acc >= 0.93 else 'missed'}"
+                f"- digits epoch with `compile=\"numpy\"`: {med:.2f}x PyTorch float64's speed (target ≥ 1x, no longer than PyTorch's): {_met(med >= 1)}; held-out accuracy {acc:.1%} (target ≥ 93%): {_met(acc >= 0.93)}"
             )
     # v1
     runs = results.get(("v1", 0), {})
@@ -513,10 +522,10 @@ def report(results) -> str:
         med = statistics.median(ratios)
         lines += [
             "",
-            f"The eager demo step (width 16) today {_ms(statistics.median(_steady(x) for x in runs['today']))} against v1 ({V1}) "
-            f"{_ms(statistics.median(_steady(x) for x in runs['v1']))}: {_ratio_text(ratios)} v1's speed.",
+            f"The eager demo step (width 16) today {_ms(_median_steady(runs['today']))} against v1 ({V1}) "
+            f"{_ms(_median_steady(runs['v1']))}: {_ratio_text(ratios)} v1's speed.",
         ]
-        targets.append(f"- eager step: {med:.2f}x v1's speed (target ≥ 1.1x): {'met' if med >= 1.1 else 'missed'}")
+        targets.append(f"- eager step: {med:.2f}x v1's speed (target ≥ 1.1x): {_met(med >= 1.1)}")
     runs = results.get(("chain", 0), {})
     if runs.get("chainrule"):
         r = runs["chainrule"][0]
@@ -525,7 +534,7 @@ def report(results) -> str:
             f"A 10⁶-node chain (v·c + d, 500,000 steps) built and backpropagated in a fresh process: {r['first']:.2f} s, peak memory (max RSS) {r['peak_mib']:,.0f} MiB.",
         ]
         targets.append(
-            f"- 10⁶-node chain built and backpropagated: {r['first']:.2f} s (target < 5 s): {'met' if r['first'] < 5 else 'missed'}"
+            f"- 10⁶-node chain built and backpropagated: {r['first']:.2f} s (target < 5 s): {_met(r['first'] < 5)}"
         )
     return "\n".join(lines) + "\n\nTargets:\n" + "\n".join(targets)
 

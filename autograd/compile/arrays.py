@@ -15,7 +15,7 @@ from .body import _is_name
 from .emit import _base_globals
 from .ir import Eqn, Lit, Program, Var
 from .lift import Layer, Map, _array_rules
-from .names import _OP_WORDS, _RESERVED, _identifier, _Names, _node_base
+from .names import _OP_WORDS, _RESERVED, _bind, _Names, _node_base
 from .symbols import _float_text, _literal, _template
 
 
@@ -62,16 +62,7 @@ class _Writer:
 
     # ---- helpers ----
     def bind(self, obj, base: str) -> str:
-        for name, bound in self.globals.items():
-            if bound is obj:
-                return name
-        name = f"_{_identifier(base)}"
-        k = 1
-        while name in self.globals:
-            k += 1
-            name = f"_{_identifier(base)}{k}"
-        self.globals[name] = obj
-        return name
+        return _bind(self.globals, obj, base)
 
     def temp(self, base: str) -> str:
         self._temps += 1

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 
 from .ir import Partials, Stmt, Term, Var, program
-from .names import _OP_WORDS, _identifier, _Names, _node_base
+from .names import _OP_WORDS, _bind, _Names, _node_base
 from .symbols import _float_text, _literal, _template
 from .trace import _Trace
 
@@ -42,16 +42,7 @@ class _Body:
 
     # the objects the code calls are bound as globals of the generated module
     def bind(self, obj, base: str) -> str:
-        for name, bound in self.globals.items():
-            if bound is obj:
-                return name
-        name = f"_{_identifier(base)}"
-        k = 1
-        while name in self.globals:
-            k += 1
-            name = f"_{_identifier(base)}{k}"
-        self.globals[name] = obj
-        return name
+        return _bind(self.globals, obj, base)
 
     def temp(self) -> str:
         self._temp += 1

@@ -82,3 +82,17 @@ def _node_base(node) -> str:
         word = _OP_WORDS.get(node.op, node.op)
         return f"{prefix}_{word}" if prefix else "v"
     return f"{prefix}_leaf" if prefix else "leaf"
+
+
+def _bind(globals_: dict, obj, base: str) -> str:
+    """The name under which generated code calls ``obj``: bound once as a global of its module."""
+    for name, bound in globals_.items():
+        if bound is obj:
+            return name
+    name = f"_{_identifier(base)}"
+    k = 1
+    while name in globals_:
+        k += 1
+        name = f"_{_identifier(base)}{k}"
+    globals_[name] = obj
+    return name
