@@ -115,7 +115,7 @@ class _Body:
         partials: dict = {}  # forward equation -> the texts of its partials
         for be in equations:
             if type(be) is Partials:
-                partials[be.eqn] = self._partials(be)
+                partials[id(be.eqn)] = self._partials(be)  # by identity: hashing an equation hashes all its inputs
             else:
                 self.lines += self._term(be, partials)
         return grad
@@ -216,7 +216,7 @@ class _Body:
         g = t.grad
         if t.eqn is None:  # the seed into the output's own accumulator
             return [self.add_into(t.target, g or "1.0", "", _names([g]), running_sum=True)]
-        text, atomic, reads = partials[t.eqn][t.index]
+        text, atomic, reads = partials[id(t.eqn)][t.index]
         lines = []
         if text == "1.0":
             c, reads = g or "1.0", _names([g])
