@@ -458,6 +458,7 @@ def _log_softmax_at(i: int) -> Primitive:
             return tuple(_fsum(t[:k] + t[k + 1 :]) / total if j == k else -t[j] / total for j in range(len(xs)))
 
         _LOG_SOFTMAX_AT.append(Primitive("log_softmax", forward, derivative, None, on_arrays=_log_softmax_arrays_at(k)))
+        _LOG_SOFTMAX_AT[-1]._trust()  # a built-in, like softmax's: its n-ary nodes take the fast path
     return _LOG_SOFTMAX_AT[i]
 
 

@@ -232,3 +232,14 @@ def test_sum_of_nothing_is_zero_and_mean_of_nothing_is_an_error():
 def test_n_ary_ops_reject_a_non_sequence(fn):
     with pytest.raises(TypeError, match="sequence"):
         fn(Value(1.0))
+
+
+def test_every_built_in_n_ary_primitive_takes_the_trusted_path():
+    """softmax's and log_softmax's per-output primitives are made on first use, after the module's
+    trust loop: each must still be trusted (issue 19), or its nodes take the slow checked case."""
+    from autograd import engine, ops
+
+    x = [ag.Value(1.0), ag.Value(2.0), ag.Value(-3.0)]
+    ag.softmax(x), ag.log_softmax(x)
+    made = ops._SOFTMAX_AT + ops._LOG_SOFTMAX_AT
+    assert made and all(p._path is engine._NARY for p in made)
