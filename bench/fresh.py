@@ -379,14 +379,12 @@ def run(quick: bool = False) -> dict:
     rounds = 2 if quick else 3
     have_torch, have_micrograd = _has("torch"), _has("micrograd")
     results: dict = {"rounds": rounds, "torch": have_torch, "micrograd": have_micrograd}
-    v1_dir = None
-    if not quick:
-        v1_dir = tempfile.mkdtemp(prefix="chainrule-v1-")
-        archive = subprocess.run(["git", "-C", str(ROOT), "archive", V1], capture_output=True)
-        if archive.returncode == 0:
-            subprocess.run(["tar", "-x", "-C", v1_dir], input=archive.stdout, check=True)
-        else:
-            v1_dir = None
+    v1_dir = tempfile.mkdtemp(prefix="chainrule-v1-")  # every target row, --quick too (v1's step costs seconds)
+    archive = subprocess.run(["git", "-C", str(ROOT), "archive", V1], capture_output=True)
+    if archive.returncode == 0:
+        subprocess.run(["tar", "-x", "-C", v1_dir], input=archive.stdout, check=True)
+    else:
+        v1_dir = None
     plan = []
     for width, libs in [
         (16, ["micrograd", "eager", "python", "numpy", "hand"]),
